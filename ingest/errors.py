@@ -1,0 +1,102 @@
+"""The contract's refusals, one family, mapped to the wire in one place (`ContractError.to_wire`).
+
+    ContractError            code        meaning
+    ├── Invalid              invalid     bad JSON, wrong shape or type, out of range, …
+    ├── Forbidden            forbidden   province not yours / role may not do this
+    ├── Regression           regression  turnout lower than the accepted figure
+    ├── RateLimited          rate_limited
+    ├── TooLarge             too_large   frame over 64 KiB
+    ├── Unavailable          unavailable database down: retry later, nothing stored
+    └── AuthFailed           auth_failed unknown or revoked token (socket closes 4401)
+
+Every message is bilingual: Vietnamese first, then English, separated by " / ".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ContractError(Exception):
+    code = "invalid"
+
+    def __init__(
+        self,
+        vi: str,
+        en: str,
+        *,
+        field: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(en)
+        self.message_vi = vi
+        self.message_en = en
+        self.field = field
+        self.id = id
+
+    @property
+    def message(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "type": "error",
+            "id": self.id,
+            "code": self.code,
+            "field": self.field,
+            "message": self.message,
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+        }
+
+
+class Invalid(ContractError):
+    code = "invalid"
+
+
+class Forbidden(ContractError):
+    code = "forbidden"
+
+
+class Regression(ContractError):
+    code = "regression"
+
+
+class RateLimited(ContractError):
+    code = "rate_limited"
+
+
+class TooLarge(ContractError):
+    code = "too_large"
+
+
+class Unavailable(ContractError):
+    code = "unavailable"
+
+
+class AuthFailed(ContractError):
+    code = "auth_failed"
+
+
+def unavailable(id: str | None = None) -> Unavailable:
+    return Unavailable(
+        "Máy chủ tạm thời không ghi được dữ liệu; chưa lưu gì, hãy gửi lại sau",
+        "The database is unavailable; nothing was stored, retry later",
+        id=id,
+    )
+
+
+def auth_failed() -> AuthFailed:
+    return AuthFailed(
+        "Mã truy cập không đúng hoặc đã bị thu hồi",
+        "Unknown or revoked token: ask the desk for a new one",
+        field="token",
+    )
+
+
+def too_large(limit: int, id: str | None = None) -> TooLarge:
+    return TooLarge(
+        f"Bản tin quá lớn (tối đa {limit // 1024} KiB)",
+        f"Frame too large (limit {limit // 1024} KiB)",
+        id=id,
+    )

@@ -1,0 +1,329 @@
+"""The wire contract's shapes (protocol §1), declared once and shared by server, simulator and tests.
+
+`parse_frame` turns the bytes of one bureau frame into a `Hello` or a `Report`, or raises an
+`Invalid` naming the offending field. Checks that need the election's configuration (the
+`as_of` window, a province's registered voters) are in `check_report`, still pure.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import ValidationError, model_validator
+
+from ingest.errors import Invalid
+
+KINDS = ("turnout", "completion", "revote", "security", "note")
+SEVERITIES = ("info", "watch", "incident")
+MAX_VOTERS = 200_000_000
+"""No province (nor the nation) has more voters: bounds every count to a sane bigint."""
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_VOTERS)]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
+Short = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Pct = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TurnoutData(_Data):
+    voted: Count | None = None
+    turnout_pct: Pct | None = None
+    registered: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)] | None = None
+    correction: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> TurnoutData:
+        if (self.voted is None) == (self.turnout_pct is None):
+            raise ValueError("exactly one of voted or turnout_pct")
+        return self
+
+
+class CompletionData(_Data):
+    areas_done: Count
+    areas_total: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)]
+    units_done: Count | None = None
+    units_total: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)] | None = None
+
+
+class RevoteData(_Data):
+    unit: Short
+    level: Literal["na", "province", "district", "commune"]
+    reason: Literal["turnout_below_half", "insufficient_elected", "violation", "other"]
+    note: Text | None = None
+    status: Literal["announced", "scheduled", "held", "cancelled"] = "announced"
+
+
+class SecurityData(_Data):
+    severity: Literal["info", "watch", "incident"]
+    category: Literal["security", "order", "traffic", "weather", "health", "other"]
+    text: Text
+    location: Short | None = None
+    audience: Literal["internal", "public"] = "internal"
+
+
+class NoteData(_Data):
+    text: Text
+    tags: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=40)]], Field(max_length=20)] = []
+    audience: Literal["public", "internal"] = "public"
+
+
+DATA_MODELS: dict[str, type[_Data]] = {
+    "turnout": TurnoutData,
+    "completion": CompletionData,
+    "revote": RevoteData,
+    "security": SecurityData,
+    "note": NoteData,
+}
+
+
+class _Envelope(BaseModel):
+    """Top-level fields are checked strictly; unknown extra ones are ignored (the contract
+    may grow), but unknown fields inside `data` are refused so a typo is never lost."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class HelloMsg(_Envelope):
+    type: Literal["hello"]
+    token: Annotated[StrictStr, Field(min_length=1, max_length=512)]
+    client: Annotated[StrictStr, Field(max_length=200)] | None = None
+
+
+class ReportMsg(_Envelope):
+    type: Literal["report"]
+    id: StrictStr
+    kind: StrictStr
+    as_of: StrictStr
+    data: dict[str, Any]
+    province: StrictStr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report that has passed the contract's shape, type and range checks."""
+
+    id: str
+    """The id exactly as the client sent it (echoed in the ack)."""
+    uuid: uuid.UUID
+    kind: str
+    as_of: datetime
+    data: dict[str, Any]
+    """The data as sent, defaults not filled in (it is what is stored and compared)."""
+    fields: _Data
+    """The validated data with defaults applied."""
+    province: str | None
+
+    @property
+    def audience(self) -> str:
+        return getattr(self.fields, "audience", "public")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(raw: str | bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, no invalid UTF-8, bounded nesting."""
+    try:
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8")
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(
+            "Bản tin không phải JSON hợp lệ (UTF-8)",
+            f"The frame is not valid UTF-8 JSON: {str(exc)[:120]}",
+        ) from None
+
+
+def _loc(error: dict, prefix: str = "") -> str:
+    parts = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
+    return ".".join([prefix, *parts] if prefix else parts)
+
+
+def _invalid_from(exc: ValidationError, *, id: str | None, prefix: str = "") -> Invalid:
+    err = exc.errors(include_url=False)[0]
+    field = _loc(err, prefix)
+    if err["type"] == "extra_forbidden":
+        return Invalid(
+            f"Trường {field} không có trong hợp đồng",
+            f"Unknown field {field}: check its spelling against the contract",
+            field=field,
+            id=id,
+        )
+    if err["type"] == "value_error" and "exactly one of" in err["msg"]:
+        return Invalid(
+            "Cần đúng một trong hai: số cử tri đã bầu (voted) hoặc tỷ lệ (turnout_pct)",
+            "Give exactly one of data.voted or data.turnout_pct",
+            field=f"{prefix}.voted" if prefix else "voted",
+            id=id,
+        )
+    return Invalid(
+        f"Giá trị của {field} không hợp lệ",
+        f"{field}: {err['msg']}",
+        field=field,
+        id=id,
+    )
+
+
+def parse_frame(raw: str | bytes) -> HelloMsg | Report:
+    """One bureau frame → a `HelloMsg` or a `Report` (shape and types only)."""
+    obj = loads(raw)
+    if not isinstance(obj, dict):
+        raise Invalid("Bản tin phải là một đối tượng JSON", "The frame must be a JSON object")
+    raw_id = obj.get("id")
+    id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 100 else None
+    kind = obj.get("type")
+    if kind == "hello":
+        try:
+            return HelloMsg.model_validate(obj)
+        except ValidationError as exc:
+            raise _invalid_from(exc, id=None) from None
+    if kind != "report":
+        raise Invalid(
+            "Loại bản tin không đúng (cần 'hello' hoặc 'report')",
+            "Unknown message type: expected 'hello' or 'report'",
+            field="type",
+            id=id,
+        )
+    try:
+        msg = ReportMsg.model_validate(obj)
+    except ValidationError as exc:
+        raise _invalid_from(exc, id=id) from None
+    return _report(msg)
+
+
+def parse_report(obj: Any) -> Report:
+    """A report body already decoded (e.g. `POST /api/reports`); `type` may be omitted."""
+    if not isinstance(obj, dict):
+        raise Invalid("Bản tin phải là một đối tượng JSON", "The body must be a JSON object")
+    obj = {"type": "report", **obj}
+    raw_id = obj.get("id")
+    id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 100 else None
+    try:
+        msg = ReportMsg.model_validate(obj)
+    except ValidationError as exc:
+        raise _invalid_from(exc, id=id) from None
+    return _report(msg)
+
+
+def _report(msg: ReportMsg) -> Report:
+    try:
+        report_uuid = uuid.UUID(msg.id)
+    except ValueError:
+        raise Invalid(
+            "Mã bản tin (id) phải là UUID",
+            "id must be a UUID chosen by the client",
+            field="id",
+            id=msg.id if len(msg.id) <= 100 else None,
+        ) from None
+    if msg.kind not in DATA_MODELS:
+        raise Invalid(
+            f"Loại báo cáo '{msg.kind[:40]}' không tồn tại",
+            f"Unknown kind: expected one of {', '.join(KINDS)}",
+            field="kind",
+            id=msg.id,
+        )
+    try:
+        as_of = datetime.fromisoformat(msg.as_of)
+    except ValueError:
+        as_of = None
+    if as_of is None or as_of.tzinfo is None:
+        raise Invalid(
+            "Thời điểm as_of phải theo ISO 8601 có múi giờ, ví dụ 2021-05-23T11:00:00+07:00",
+            "as_of must be ISO 8601 with an offset, e.g. 2021-05-23T11:00:00+07:00",
+            field="as_of",
+            id=msg.id,
+        )
+    try:
+        fields = DATA_MODELS[msg.kind].model_validate(msg.data)
+    except ValidationError as exc:
+        raise _invalid_from(exc, id=msg.id, prefix="data") from None
+    if msg.kind == "completion":
+        _done_le_total(fields, "areas", msg.id)
+        _done_le_total(fields, "units", msg.id)
+    return Report(
+        id=msg.id,
+        uuid=report_uuid,
+        kind=msg.kind,
+        as_of=as_of,
+        data=msg.data,
+        fields=fields,
+        province=msg.province,
+    )
+
+
+def _done_le_total(fields: Any, what: str, id: str) -> None:
+    done, total = getattr(fields, f"{what}_done"), getattr(fields, f"{what}_total")
+    if (done is None) != (total is None):
+        missing = f"data.{what}_total" if total is None else f"data.{what}_done"
+        raise Invalid(
+            f"Thiếu {missing}",
+            f"{missing} is required with its pair",
+            field=missing,
+            id=id,
+        )
+    if done is not None and done > total:
+        raise Invalid(
+            f"Số đã xong ({done}) lớn hơn tổng số ({total})",
+            f"data.{what}_done ({done}) is greater than data.{what}_total ({total})",
+            field=f"data.{what}_done",
+            id=id,
+        )
+
+
+def derive_voted(pct: float, registered: int) -> int:
+    """round(turnout_pct × registered / 100), half away from zero, exact in decimal."""
+    value = Decimal(repr(pct)) * registered / 100
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def turnout_figures(report: Report, default_registered: int) -> tuple[int, int]:
+    """(voted, registered) of a turnout report, deriving a count from a percentage."""
+    f: TurnoutData = report.fields  # type: ignore[assignment]
+    registered = f.registered or default_registered
+    voted = f.voted if f.voted is not None else derive_voted(f.turnout_pct or 0.0, registered)
+    return voted, registered
+
+
+def check_report(
+    report: Report,
+    *,
+    window: tuple[datetime, datetime],
+    now: datetime,
+    registered: int,
+    future_slack: timedelta = timedelta(minutes=5),
+) -> None:
+    """Range checks that need configuration: the `as_of` window and voted ≤ registered."""
+    start, end = window
+    if not start <= report.as_of <= end:
+        raise Invalid(
+            f"as_of nằm ngoài thời gian bầu cử ({start:%d/%m/%Y} – {end:%d/%m/%Y})",
+            f"as_of is outside the election window ({start.isoformat()} to {end.isoformat()})",
+            field="as_of",
+            id=report.id,
+        )
+    if report.as_of > now + future_slack:
+        raise Invalid(
+            "as_of ở tương lai: kiểm tra đồng hồ của điện thoại",
+            "as_of is in the future: check the phone's clock",
+            field="as_of",
+            id=report.id,
+        )
+    if report.kind == "turnout":
+        voted, reg = turnout_figures(report, registered)
+        if voted > reg:
+            raise Invalid(
+                f"Số cử tri đã bầu ({voted:,}) lớn hơn số cử tri ({reg:,})",
+                f"voted ({voted:,}) is greater than registered ({reg:,})",
+                field="data.voted" if report.fields.voted is not None else "data.turnout_pct",  # type: ignore[attr-defined]
+                id=report.id,
+            )

@@ -1,0 +1,119 @@
+"""The bureau socket `/ws/bureau` and its HTTP twin `POST /api/reports` (protocol §1).
+
+Each socket handles its frames one at a time, so acks come back in the order reports were
+sent. A refused report never closes the socket; only auth failures and abuse do (a run of
+`abuse_limit` refusals, or a frame over the hard limit, which uvicorn closes with 1009).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ingest.errors import ContractError, Invalid, auth_failed, too_large
+from ingest.messages import HelloMsg, loads, parse_frame, parse_report
+from server import auth
+
+log = logging.getLogger("votewire.bureau")
+
+CLOSE_ABUSE = 1008
+
+
+def _frame_id(raw: str | bytes) -> str | None:
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and len(value) <= 100 else None
+
+
+async def bureau_socket(ws: WebSocket) -> None:
+    await ws.accept()
+    app = ws.app.state.votewire
+    bearer = await auth.socket_hello(ws, roles=("bureau", "editor", "admin"))
+    if bearer is None or not await auth.welcome(ws, bearer):
+        return
+    refusals = 0
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            answer = await _answer(app, bearer, raw)
+            await auth.send_json(ws, answer)
+            app.metrics.count(answer)
+            refusals = refusals + 1 if answer["type"] == "error" else 0
+            if refusals >= app.settings.abuse_limit:
+                log.warning("closing bureau socket of token %s: %d refusals", bearer.token_id, refusals)
+                await ws.close(CLOSE_ABUSE)
+                return
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+
+
+async def _answer(app, bearer, raw: str | bytes) -> dict:
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if size > app.settings.max_frame:
+        return too_large(app.settings.max_frame, _frame_id(raw)).to_wire()
+    try:
+        message = parse_frame(raw)
+        if isinstance(message, HelloMsg):
+            raise Invalid(
+                "Đã đăng nhập; chỉ gửi báo cáo",
+                "Already authenticated: send reports only",
+                field="type",
+            )
+        with app.metrics.ack_latency.time():
+            return await app.desk.submit(message, bearer)
+    except ContractError as exc:
+        return exc.to_wire()
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+STATUS = {
+    "invalid": 422,
+    "forbidden": 403,
+    "regression": 409,
+    "rate_limited": 429,
+    "too_large": 413,
+    "unavailable": 503,
+    "auth_failed": 401,
+}
+
+
+async def post_report(request: Request) -> JSONResponse:
+    """The same report body as on the socket, with the token as a bearer header; the same
+    answers (`ack` 200, or the contract `error` with a matching HTTP status)."""
+    app = request.app.state.votewire
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > app.settings.max_frame:
+            err = too_large(app.settings.max_frame)
+            return JSONResponse(err.to_wire(), status_code=STATUS[err.code])
+    try:
+        token = _bearer_token(request)
+        bearer = await auth.bearer_for(app, token) if token else None
+        if bearer is None:
+            raise auth_failed()
+        answer = await app.desk.submit(parse_report(loads(body)), bearer)
+        app.metrics.count(answer)
+        return JSONResponse(answer)
+    except ContractError as exc:
+        answer = exc.to_wire()
+        app.metrics.count(answer)
+        headers = {"Retry-After": "5"} if exc.code in ("unavailable", "rate_limited") else None
+        return JSONResponse(answer, status_code=STATUS[exc.code], headers=headers)

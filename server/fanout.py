@@ -1,0 +1,267 @@
+"""Fan-out: from committed feed rows to every viewer of this process.
+
+The `feed` table holds each accepted change already encoded for each audience. One reader
+task per process reads the rows after the last one it published, in `seq` order, and
+hands one shared frame per audience (a `batch` when several rows arrived within one
+coalescing tick) to every viewer's bounded queue with a plain loop.
+
+What wakes the reader is the swappable part, two small implementations of `Wakeup`:
+- `LocalWakeup`: the process's own commits (one process only);
+- `PostgresWakeup`: one dedicated LISTEN connection (never pooled), so a report accepted by
+  any process reaches viewers of all of them. The connection is watched (termination
+  callback + a periodic `SELECT 1`); when lost it is reopened with backoff.
+Either way the reader also polls every `listen_check_s`, so a lost notification delays an
+update by at most that long and never loses it: the rows are in the database.
+
+Slow viewers: a viewer's queue holds at most `viewer_queue` frames. When it is full the
+queue is emptied and the viewer is marked for resync: it is sent `{"type": "resync"}`
+and a fresh snapshot, then continues live. A slow viewer therefore costs one queue and
+never delays the others; nothing waits on its socket but its own sender task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import asyncpg
+
+from server import store
+
+log = logging.getLogger("votewire.fanout")
+
+CHANNEL = "votewire_feed"
+AUDIENCES = ("public", "internal")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One message for one audience: a single update or a batch of consecutive ones."""
+
+    seqs: tuple[int, ...]
+    texts: tuple[str, ...]
+    text: str
+
+    @classmethod
+    def of(cls, seqs: list[int], texts: list[str]) -> Frame:
+        if len(texts) == 1:
+            return cls(tuple(seqs), tuple(texts), texts[0])
+        return cls(tuple(seqs), tuple(texts), '{"type":"batch","updates":[' + ",".join(texts) + "]}")
+
+    def after(self, seq: int, prev: int) -> Frame | None:
+        """This frame without the updates at or before `seq`, its first update's `prev`
+        set to `prev` (a viewer that joined from a snapshot or a `since=`)."""
+        keep = [(s, t) for s, t in zip(self.seqs, self.texts, strict=True) if s > seq]
+        if not keep:
+            return None
+        first = json.loads(keep[0][1])
+        if first.get("prev") != prev:
+            first["prev"] = prev
+            keep[0] = (keep[0][0], json.dumps(first, ensure_ascii=False))
+        elif len(keep) == len(self.seqs):
+            return self
+        return Frame.of([s for s, _ in keep], [t for _, t in keep])
+
+
+RESYNC = object()
+
+
+@dataclass(eq=False)
+class Viewer:
+    audience: str
+    limit: int
+    queue: asyncio.Queue = field(init=False)
+    dropped: int = 0
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue()
+
+    def offer(self, frame: Frame) -> None:
+        if self.queue.qsize() >= self.limit:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.dropped += 1
+            self.queue.put_nowait(RESYNC)
+            return
+        self.queue.put_nowait(frame)
+
+
+class Wakeup(Protocol):
+    async def start(self, wake: Callable[[], None]) -> None: ...
+    async def stop(self) -> None: ...
+    def healthy(self) -> bool: ...
+
+
+class LocalWakeup:
+    """Wakes the reader on this process's own commits (see `Hub.committed`)."""
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] | None = None
+
+    async def start(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    async def stop(self) -> None:
+        self._wake = None
+
+    def healthy(self) -> bool:
+        return True
+
+    def committed(self, seq: int) -> None:
+        if self._wake:
+            self._wake()
+
+
+class PostgresWakeup:
+    """One dedicated LISTEN connection, watched and reopened when lost."""
+
+    def __init__(self, url: str, zone: str, check_s: float, timeout: float) -> None:
+        self.url, self.zone, self.check_s, self.timeout = url, zone, check_s, timeout
+        self._conn: asyncpg.Connection | None = None
+        self._task: asyncio.Task | None = None
+        self._lost = asyncio.Event()
+        self.reconnects = 0
+
+    async def start(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._task = asyncio.create_task(self._run(), name="votewire-listen")
+
+    def healthy(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def _open(self) -> None:
+        conn = await store.connect(self.url, self.zone, timeout=self.timeout)
+        conn.add_termination_listener(lambda _c: self._lost.set())
+        await conn.add_listener(CHANNEL, lambda *_a: self._wake())
+        self._conn = conn
+        self._lost.clear()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._open()
+                backoff = 0.2
+                self._wake()  # catch up on anything committed while we were away
+                while not self._lost.is_set():
+                    try:
+                        await asyncio.wait_for(self._lost.wait(), self.check_s)
+                    except TimeoutError:
+                        await self._conn.fetchval("SELECT 1", timeout=self.timeout)  # type: ignore[union-attr]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure means: reconnect
+                log.warning("LISTEN connection lost (%s); reconnecting", exc)
+            if self._conn is not None:
+                self._conn.terminate()
+                self._conn = None
+            self.reconnects += 1
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._conn is not None:
+            await self._conn.close()
+
+
+class Hub:
+    """The viewers of this process and the one reader that feeds them."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        wakeup: Wakeup,
+        *,
+        coalesce_s: float,
+        poll_s: float,
+        timeout: float,
+        on_published: Callable[[int], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.pool, self.wakeup = pool, wakeup
+        self.coalesce_s, self.poll_s, self.timeout = coalesce_s, poll_s, timeout
+        self.viewers: dict[str, set[Viewer]] = {a: set() for a in AUDIENCES}
+        self.published = 0
+        self._event = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.dropped_viewers = 0
+
+    async def start(self) -> None:
+        async with store.acquire(self.pool, self.timeout) as conn:
+            self.published = await store.last_seq(conn)
+        await self.wakeup.start(self._event.set)
+        self._task = asyncio.create_task(self._run(), name="votewire-fanout")
+
+    async def stop(self) -> None:
+        await self.wakeup.stop()
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def committed(self, seq: int) -> None:
+        """Called by this process after each commit: wakes the local reader at once."""
+        if isinstance(self.wakeup, LocalWakeup):
+            self.wakeup.committed(seq)
+        else:
+            self._event.set()
+
+    def add(self, viewer: Viewer) -> None:
+        self.viewers[viewer.audience].add(viewer)
+
+    def remove(self, viewer: Viewer) -> None:
+        self.viewers[viewer.audience].discard(viewer)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._event.wait(), self.poll_s)
+            except TimeoutError:
+                pass
+            self._event.clear()
+            if self.coalesce_s:
+                await asyncio.sleep(self.coalesce_s)
+            try:
+                await self._publish_new()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database may be down: retry on poll
+                log.warning("fan-out could not read the feed: %s", exc)
+
+    async def _publish_new(self) -> None:
+        while True:
+            async with store.acquire(self.pool, self.timeout) as conn:
+                rows = await store.feed_since(conn, self.published)
+            if not rows:
+                return
+            if rows[0]["seq"] != self.published + 1:
+                log.error("feed gap after %s (next %s): resyncing viewers", self.published, rows[0]["seq"])
+                self.resync_all()
+            self._broadcast(rows)
+            self.published = rows[-1]["seq"]
+            if len(rows) < 5000:
+                return
+
+    def _broadcast(self, rows: list) -> None:
+        internal = Frame.of([r["seq"] for r in rows], [r["internal"] for r in rows])
+        public_rows = [r for r in rows if r["public"] is not None]
+        public = (
+            Frame.of([r["seq"] for r in public_rows], [r["public"] for r in public_rows])
+            if public_rows
+            else None
+        )
+        for viewer in self.viewers["internal"]:
+            viewer.offer(internal)
+        if public is not None:
+            for viewer in self.viewers["public"]:
+                viewer.offer(public)
+
+    def resync_all(self) -> None:
+        for audience in AUDIENCES:
+            for viewer in self.viewers[audience]:
+                viewer.queue.put_nowait(RESYNC)

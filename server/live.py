@@ -1,0 +1,138 @@
+"""The live feed sockets (protocol §3): `/ws/live` (public) and `/ws/live/editor`.
+
+A viewer is registered with the hub *before* its snapshot (or replay) is read, so every
+change committed after that read is already on its way to its queue; frames at or before
+what the viewer was sent are dropped, and the first one that follows carries `prev` equal
+to the last `seq` this viewer was sent. A receiver task reads the socket so a vanished
+client is noticed; pings stay on (uvicorn's `ws_ping_interval`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ingest.errors import ContractError
+from server import auth, store
+from server.fanout import RESYNC, Frame, Viewer
+from server.settings import utc_now
+
+log = logging.getLogger("votewire.live")
+
+
+def snapshot_message(picture: dict, rehearsal: bool) -> str:
+    return json.dumps(
+        {"type": "snapshot", **picture, "at": utc_now().isoformat(), "rehearsal": rehearsal},
+        ensure_ascii=False,
+    )
+
+
+async def public_live(ws: WebSocket) -> None:
+    await ws.accept()
+    await _serve_viewer(ws, "public")
+
+
+async def editor_live(ws: WebSocket) -> None:
+    await ws.accept()
+    try:
+        bearer = await auth.socket_hello(ws, roles=("editor", "admin"))
+    except ContractError:
+        return
+    if bearer is None or not await auth.welcome(ws, bearer):
+        return
+    await _serve_viewer(ws, "internal")
+
+
+def _since(ws: WebSocket) -> int | None:
+    raw = ws.query_params.get("since")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+async def _serve_viewer(ws: WebSocket, audience: str) -> None:
+    app = ws.app.state.votewire
+    viewer = Viewer(audience, app.settings.viewer_queue)
+    app.hub.add(viewer)
+    app.metrics.viewers.labels(audience).inc()
+    receiver = asyncio.create_task(_drain(ws))
+    sender = asyncio.create_task(_send(ws, app, viewer, _since(ws)))
+    try:
+        await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        app.hub.remove(viewer)
+        app.metrics.viewers.labels(audience).dec()
+        app.metrics.dropped_viewers.inc(viewer.dropped)
+        for task in (receiver, sender):
+            task.cancel()
+        await asyncio.gather(receiver, sender, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Viewers send nothing we need; reading notices a closed socket at once."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+async def _join(ws: WebSocket, app, viewer: Viewer, since: int | None) -> tuple[int, int]:
+    """Send the snapshot or the missed updates. Returns (covered, last): the highest seq
+    already reflected in what was sent and the seq the viewer last received."""
+    internal = viewer.audience == "internal"
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        if since is not None:
+            top = await store.last_seq(conn)
+            floor = await store.feed_floor(conn)
+            if floor <= since <= top and top - since <= app.settings.feed_retain:
+                rows = await store.feed_since(conn, since, limit=app.settings.feed_retain + 1)
+                texts = [(r["seq"], r["internal"] if internal else r["public"]) for r in rows]
+                texts = [(s, t) for s, t in texts if t is not None]
+                last = since
+                if texts:
+                    frame = Frame.of([s for s, _ in texts], [t for _, t in texts]).after(since, since)
+                    await ws.send_text(frame.text)  # type: ignore[union-attr]
+                    last = texts[-1][0]
+                covered = rows[-1]["seq"] if rows else since
+                return max(covered, since), last
+        picture = await store.picture(conn, internal=internal, at=None)
+        covered = await store.last_seq(conn)
+    await ws.send_text(snapshot_message(picture, app.settings.election.rehearsal))
+    return max(covered, picture["seq"]), picture["seq"]
+
+
+async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
+    try:
+        covered, last = await _join(ws, app, viewer, since)
+        while True:
+            item = await viewer.queue.get()
+            if item is RESYNC:
+                while not viewer.queue.empty():
+                    viewer.queue.get_nowait()
+                await ws.send_text('{"type":"resync"}')
+                covered, last = await _join(ws, app, viewer, None)
+                continue
+            frame = item.after(covered, last) if item.seqs[0] <= covered or covered != last else item
+            if frame is None:
+                continue
+            await ws.send_text(frame.text)
+            covered = last = frame.seqs[-1]
+    except ContractError:
+        with contextlib.suppress(Exception):
+            await ws.send_text('{"type":"error","id":null,"code":"unavailable","field":null,'
+                               '"message":"Máy chủ tạm thời không đọc được dữ liệu / '
+                               'The database is unavailable, reconnect later"}')
+            await ws.close(1013)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return

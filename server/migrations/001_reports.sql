@@ -1,0 +1,214 @@
+-- The report log, the current picture per province, the live feed and tokens.
+-- Every accepted change takes the next `seq` from `counter` in its own transaction: the
+-- row lock serialises writers, so seq order is commit order and the feed has no gaps.
+
+CREATE TABLE provinces (
+    code        text PRIMARY KEY,
+    name        text NOT NULL,
+    name_en     text NOT NULL,
+    region      text NOT NULL,
+    registered  bigint NOT NULL CHECK (registered > 0)
+);
+
+CREATE TABLE tokens (
+    id          bigserial PRIMARY KEY,
+    hash        bytea NOT NULL UNIQUE,
+    role        text NOT NULL CHECK (role IN ('bureau', 'editor', 'admin')),
+    province    text REFERENCES provinces,
+    label       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz,
+    CHECK ((role = 'bureau') = (province IS NOT NULL))
+);
+
+CREATE TABLE counter (
+    one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+    seq         bigint NOT NULL,
+    public_seq  bigint NOT NULL
+);
+INSERT INTO counter VALUES (true, 0, 0);
+
+CREATE TABLE reports (
+    seq          bigint PRIMARY KEY,
+    id           uuid NOT NULL UNIQUE,
+    province     text NOT NULL REFERENCES provinces,
+    kind         text NOT NULL,
+    as_of        timestamptz NOT NULL,
+    data         jsonb NOT NULL,
+    voted        bigint,
+    registered   bigint,
+    turnout_pct  double precision,
+    correction   boolean NOT NULL DEFAULT false,
+    audience     text NOT NULL CHECK (audience IN ('public', 'internal')),
+    token_id     bigint REFERENCES tokens,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    retracted    boolean NOT NULL DEFAULT false
+);
+CREATE INDEX reports_by_kind ON reports (province, kind, as_of DESC, seq DESC) WHERE NOT retracted;
+CREATE INDEX reports_by_time ON reports (province, as_of DESC) WHERE NOT retracted;
+
+-- The picture now: one entry per province and audience, rewritten in each accepting transaction.
+CREATE TABLE province_state (
+    code     text PRIMARY KEY REFERENCES provinces,
+    public   jsonb NOT NULL,
+    internal jsonb NOT NULL
+);
+
+-- Every accepted change as the encoded frames the live feed sends (public is NULL when the
+-- change is not visible to the public). `since=` replays from here.
+CREATE TABLE feed (
+    seq          bigint PRIMARY KEY,
+    public_prev  bigint,
+    public       text,
+    internal     text NOT NULL
+);
+
+CREATE FUNCTION severity_rank(s text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE s WHEN 'info' THEN 1 WHEN 'watch' THEN 2 WHEN 'incident' THEN 3 END
+$$;
+
+-- One province's entry of the picture at `at` (protocol §2), for editors (internal) or the
+-- public: the latest accepted figure of each kind whose as_of is at or before `at`.
+CREATE FUNCTION province_entry(p text, at timestamptz, internal boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'code', pr.code, 'name', pr.name, 'name_en', pr.name_en, 'region', pr.region,
+        'voted', t.voted, 'registered', t.registered, 'turnout_pct', t.turnout_pct,
+        'as_of', t.as_of,
+        'areas_done', (c.data->>'areas_done')::bigint,
+        'areas_total', (c.data->>'areas_total')::bigint,
+        'units_done', (c.data->>'units_done')::bigint,
+        'units_total', (c.data->>'units_total')::bigint,
+        'revote_units', (
+            SELECT count(*) FROM (
+                SELECT DISTINCT ON (r.data->>'level', lower(r.data->>'unit')) r.data->>'status' AS status
+                FROM reports r
+                WHERE r.province = p AND r.kind = 'revote' AND NOT r.retracted AND r.as_of <= at
+                ORDER BY r.data->>'level', lower(r.data->>'unit'), r.as_of DESC, r.seq DESC
+            ) u WHERE u.status IS DISTINCT FROM 'cancelled'),
+        'security_level', (
+            SELECT CASE max(severity_rank(s.data->>'severity'))
+                   WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END
+            FROM reports s
+            WHERE s.province = p AND s.kind = 'security' AND NOT s.retracted AND s.as_of <= at
+              AND (internal OR s.audience = 'public')),
+        'last_report_at', (
+            SELECT max(l.as_of) FROM reports l
+            WHERE l.province = p AND NOT l.retracted AND l.as_of <= at
+              AND (internal OR l.audience = 'public'))
+    )
+    FROM provinces pr
+    LEFT JOIN LATERAL (
+        SELECT voted, registered, turnout_pct, as_of FROM reports
+        WHERE province = p AND kind = 'turnout' AND NOT retracted AND as_of <= at
+        ORDER BY as_of DESC, seq DESC LIMIT 1) t ON true
+    LEFT JOIN LATERAL (
+        SELECT data FROM reports
+        WHERE province = p AND kind = 'completion' AND NOT retracted AND as_of <= at
+        ORDER BY as_of DESC, seq DESC LIMIT 1) c ON true
+    WHERE pr.code = p
+$$;
+
+-- The national figures from a picture's province entries: the one definition of national
+-- turnout (Σ voted / Σ registered over the provinces that reported turnout).
+CREATE FUNCTION national_of(entries jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object(
+        'voted', sum((e->>'voted')::bigint),
+        'registered', sum((e->>'registered')::bigint) FILTER (WHERE e->>'voted' IS NOT NULL),
+        'turnout_pct', sum((e->>'voted')::bigint)::float8
+                       / nullif(sum((e->>'registered')::bigint) FILTER (WHERE e->>'voted' IS NOT NULL), 0)
+                       * 100,
+        'provinces_reporting', count(*) FILTER (WHERE e->>'voted' IS NOT NULL),
+        'provinces_total', count(*),
+        'areas_done', sum((e->>'areas_done')::bigint),
+        'areas_total', sum((e->>'areas_total')::bigint),
+        'revote_units', coalesce(sum((e->>'revote_units')::bigint), 0))
+    FROM jsonb_array_elements(entries) e
+$$;
+
+-- The picture at `at` (NULL = now, read from province_state) for one audience.
+CREATE FUNCTION picture(p_at timestamptz, p_internal boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH entries AS (
+        SELECT CASE WHEN p_at IS NULL THEN CASE WHEN p_internal THEN s.internal ELSE s.public END
+                    ELSE province_entry(pr.code, p_at, p_internal) END AS e
+        FROM provinces pr JOIN province_state s ON s.code = pr.code
+    ), arr AS (SELECT jsonb_agg(e ORDER BY e->>'code') AS a FROM entries)
+    SELECT jsonb_build_object('national', national_of(a), 'provinces', a) FROM arr
+$$;
+
+-- Accept one validated report: the duplicate check, the history check and the write, in one
+-- round trip and under the counter's row lock. Outcomes: accepted, duplicate, conflict (same
+-- id, other content), regression (detail = the figure it would undercut), rate_limited.
+CREATE FUNCTION accept_report(
+    r_id uuid, r_province text, r_kind text, r_as_of timestamptz, r_data jsonb,
+    r_voted bigint, r_registered bigint, r_pct double precision, r_correction boolean,
+    r_audience text, r_token bigint, rate_ok boolean, rehearsal boolean,
+    OUT outcome text, OUT seq bigint, OUT detail jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c counter%ROWTYPE;
+    old reports%ROWTYPE;
+    prev record;
+    pub jsonb;
+    int_ jsonb;
+    nat jsonb;
+    event jsonb;
+    visible boolean := r_audience = 'public';
+BEGIN
+    SELECT * INTO c FROM counter FOR UPDATE;
+    SELECT * INTO old FROM reports WHERE id = r_id;
+    IF FOUND THEN
+        seq := old.seq;
+        IF old.province = r_province AND old.kind = r_kind AND old.as_of = r_as_of
+           AND old.data = r_data THEN
+            outcome := 'duplicate';
+        ELSE
+            outcome := 'conflict';
+        END IF;
+        RETURN;
+    END IF;
+    IF r_kind = 'turnout' AND NOT r_correction THEN
+        SELECT t.voted, t.as_of INTO prev FROM reports t
+        WHERE t.province = r_province AND t.kind = 'turnout' AND NOT t.retracted
+          AND t.as_of <= r_as_of
+        ORDER BY t.as_of DESC, t.seq DESC LIMIT 1;
+        IF FOUND AND r_voted < prev.voted THEN
+            outcome := 'regression';
+            detail := jsonb_build_object('voted', prev.voted, 'as_of', prev.as_of);
+            RETURN;
+        END IF;
+    END IF;
+    IF NOT rate_ok THEN
+        outcome := 'rate_limited';
+        RETURN;
+    END IF;
+
+    seq := c.seq + 1;
+    INSERT INTO reports (seq, id, province, kind, as_of, data, voted, registered, turnout_pct,
+                         correction, audience, token_id)
+    VALUES (seq, r_id, r_province, r_kind, r_as_of, r_data, r_voted, r_registered, r_pct,
+            r_correction, r_audience, r_token);
+    UPDATE province_state
+       SET public = province_entry(r_province, 'infinity', false),
+           internal = province_entry(r_province, 'infinity', true)
+     WHERE code = r_province
+    RETURNING public, internal INTO pub, int_;
+    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
+    event := jsonb_build_object('id', r_id, 'kind', r_kind, 'as_of', r_as_of,
+                                'province', r_province, 'data', r_data);
+    INSERT INTO feed (seq, public_prev, public, internal) VALUES (
+        seq,
+        CASE WHEN visible THEN c.public_seq END,
+        CASE WHEN visible THEN jsonb_build_object(
+            'type', 'update', 'seq', seq, 'prev', c.public_seq, 'event', event,
+            'province', pub, 'national', nat, 'rehearsal', rehearsal)::text END,
+        jsonb_build_object(
+            'type', 'update', 'seq', seq, 'prev', c.seq, 'event', event,
+            'province', int_, 'national', nat, 'rehearsal', rehearsal)::text);
+    UPDATE counter SET seq = accept_report.seq,
+                       public_seq = CASE WHEN visible THEN accept_report.seq ELSE counter.public_seq END;
+    PERFORM pg_notify('votewire_feed', seq::text);
+    outcome := 'accepted';
+END
+$$;

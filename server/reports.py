@@ -1,0 +1,157 @@
+"""Accepting one report, whatever it came through (`/ws/bureau` or `POST /api/reports`).
+
+The contract's order of checks: shape, types and ranges (`invalid`), scope (`forbidden`),
+then in the database under one lock the repeated `id`, history (`regression`) and rate
+(`rate_limited`). The answer is built only after COMMIT.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from ingest.errors import ContractError, Forbidden, Invalid, RateLimited, Regression, unavailable
+from ingest.messages import Report, check_report, turnout_figures
+from server import store
+from server.settings import Settings, utc_now
+
+log = logging.getLogger("votewire.reports")
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per bearer token, in this process. `allowed` only peeks: a token is
+    spent by `spend` once a report is stored, so refused reports cost nothing."""
+
+    per_s: float
+    burst: int
+    _buckets: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def _level(self, key: int) -> float:
+        level, stamp = self._buckets.get(key, (float(self.burst), time.monotonic()))
+        return min(float(self.burst), level + (time.monotonic() - stamp) * self.per_s)
+
+    def allowed(self, key: int) -> bool:
+        return self._level(key) >= 1.0
+
+    def spend(self, key: int) -> None:
+        self._buckets[key] = (self._level(key) - 1.0, time.monotonic())
+
+
+@dataclass
+class Desk:
+    """What accepting a report needs: the pool, the settings, the provinces' registered
+    voters and the rate limiter. One per server process."""
+
+    pool: asyncpg.Pool
+    settings: Settings
+    registered: dict[str, int]
+    rate: RateLimiter
+    on_commit: Any = None
+    """Called with the new seq after each accepted report (the local fan-out's wake-up)."""
+
+    async def submit(self, report: Report, bearer: store.Bearer) -> dict:
+        """Store `report` for `bearer` and return the ack; raises a `ContractError`."""
+        province = self._province(report, bearer)
+        check_report(
+            report,
+            window=self.settings.election.window,
+            now=utc_now(),
+            registered=self.registered[province],
+            future_slack=self.settings.future_slack,
+        )
+        if bearer.role == "bureau" and province != bearer.province:
+            raise Forbidden(
+                f"Mã của văn phòng {bearer.province} không được báo cáo cho tỉnh {province}",
+                f"This bureau token reports for province {bearer.province} only, not {province}",
+                field="province",
+                id=report.id,
+            )
+        voted = registered = pct = None
+        if report.kind == "turnout":
+            voted, registered = turnout_figures(report, self.registered[province])
+            given = report.fields.turnout_pct  # type: ignore[attr-defined]
+            pct = given if given is not None else voted / registered * 100
+        try:
+            async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
+                out = await store.accept_report(
+                    conn,
+                    id=report.uuid,
+                    province=province,
+                    kind=report.kind,
+                    as_of=report.as_of,
+                    data=report.data,
+                    voted=voted,
+                    registered=registered,
+                    turnout_pct=pct,
+                    correction=bool(getattr(report.fields, "correction", False)),
+                    audience=report.audience,
+                    token_id=bearer.token_id,
+                    rate_ok=self.rate.allowed(bearer.token_id),
+                    rehearsal=self.settings.election.rehearsal,
+                )
+        except ContractError as exc:
+            exc.id = report.id
+            raise
+        except (*store.DB_ERRORS, asyncpg.PostgresError) as exc:
+            log.warning("report %s not stored: %s", report.id, exc)
+            raise unavailable(report.id) from exc
+        return self._answer(report, bearer, out)
+
+    def _province(self, report: Report, bearer: store.Bearer) -> str:
+        province = report.province
+        if province is None:
+            if bearer.role == "bureau":
+                return bearer.province  # type: ignore[return-value]
+            raise Invalid(
+                "Tài khoản biên tập phải ghi rõ tỉnh (province) trong mỗi báo cáo",
+                "An editor token must name the province in each report",
+                field="province",
+                id=report.id,
+            )
+        if province not in self.registered:
+            raise Invalid(
+                f"Mã tỉnh '{province[:10]}' không tồn tại",
+                "Unknown province code: use the two-digit GSO code, e.g. '01'",
+                field="province",
+                id=report.id,
+            )
+        return province
+
+    def _answer(self, report: Report, bearer: store.Bearer, out: store.Outcome) -> dict:
+        if out.outcome == "accepted":
+            self.rate.spend(bearer.token_id)
+            log.info("accepted id=%s seq=%s kind=%s", report.id, out.seq, report.kind)
+            if self.on_commit is not None:
+                self.on_commit(out.seq)
+            return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": False}
+        if out.outcome == "duplicate":
+            return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": True}
+        if out.outcome == "conflict":
+            raise Invalid(
+                f"Mã bản tin này đã dùng cho một báo cáo khác (seq {out.seq})",
+                f"This id was already used for a different report (seq {out.seq}): "
+                "use a new id for a new report",
+                field="id",
+                id=report.id,
+            )
+        if out.outcome == "regression":
+            prev = out.detail or {}
+            raise Regression(
+                f"Số cử tri đã bầu thấp hơn số đã báo lúc {prev.get('as_of')} "
+                f"({prev.get('voted'):,}); nếu là đính chính, gửi lại với correction: true",
+                f"Turnout is lower than the accepted figure of {prev.get('as_of')} "
+                f"({prev.get('voted'):,}); resend with data.correction true if it corrects it",
+                field="data.voted",
+                id=report.id,
+            )
+        raise RateLimited(
+            "Gửi quá nhanh; chờ vài giây rồi gửi lại",
+            "Too many reports from this token; wait a few seconds and resend",
+            id=report.id,
+        )
+

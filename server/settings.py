@@ -1,0 +1,159 @@
+"""Every setting in one place, read from the environment, with its default.
+
+`SETTINGS` is the table the README documents (a test keeps the two in step). A bad value
+stops the process with one line that names the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+# name: (default, description)
+SETTINGS: dict[str, tuple[str, str]] = {
+    "DATABASE_URL": ("", "Postgres to use; unset = an embedded Postgres under VOTEWIRE_DATA"),
+    "VOTEWIRE_DATA": ("./.votewire", "data folder (embedded Postgres, secrets)"),
+    "VOTEWIRE_ELECTION_DATE": ("2021-05-23", "polling day"),
+    "VOTEWIRE_ZONE": ("Asia/Ho_Chi_Minh", "the election's time zone"),
+    "VOTEWIRE_POLLS_OPEN": ("07:00", "polls open (local time)"),
+    "VOTEWIRE_POLLS_CLOSE": ("19:00", "polls close (local time)"),
+    "VOTEWIRE_WINDOW_START": ("2021-05-13", "first day an as_of is accepted (early voting)"),
+    "VOTEWIRE_WINDOW_END": ("2021-06-13", "last day an as_of is accepted (re-votes), to 23:59"),
+    "VOTEWIRE_REHEARSAL": ("0", "1 = shift the election day (and window) onto today's date"),
+    "VOTEWIRE_FUTURE_SLACK_S": ("300", "how far past the server clock an as_of may be"),
+    "VOTEWIRE_MAX_FRAME": ("65536", "frames larger than this are refused too_large"),
+    "VOTEWIRE_HARD_FRAME": ("1048576", "frames larger than this close the socket (1009)"),
+    "VOTEWIRE_RATE_PER_S": ("5", "reports per second a token may sustain"),
+    "VOTEWIRE_RATE_BURST": ("120", "reports a token may send in a burst"),
+    "VOTEWIRE_ABUSE_LIMIT": ("200", "refusals in a row after which a bureau socket is closed"),
+    "VOTEWIRE_VIEWER_QUEUE": ("512", "frames queued per viewer before it is resynced"),
+    "VOTEWIRE_FEED_RETAIN": ("10000", "updates a viewer may resume with since= (at least)"),
+    "VOTEWIRE_COALESCE_MS": ("20", "updates arriving within this tick share one batch frame"),
+    "VOTEWIRE_FANOUT": ("postgres", "postgres (LISTEN/NOTIFY, many processes) or local"),
+    "VOTEWIRE_LISTEN_CHECK_S": ("5", "how often the LISTEN connection is checked"),
+    "VOTEWIRE_DB_TIMEOUT_S": ("5", "database connect/query timeout before 'unavailable'"),
+    "VOTEWIRE_STALE_S": ("1800", "a province figure older than this is marked stale"),
+    "VOTEWIRE_BOARD_STALE_S": ("120", "the board shows STALE after this long without updates"),
+    "VOTEWIRE_SECRET": ("", "cookie signing key; unset = generated under VOTEWIRE_DATA"),
+}
+
+
+class ConfigError(Exception):
+    """A setting has a value the program cannot use; the message says which and why."""
+
+
+def _get(env: dict[str, str], name: str) -> str:
+    return env.get(name, SETTINGS[name][0])
+
+
+def _parse(env: dict[str, str], name: str, kind, hint: str):
+    raw = _get(env, name)
+    try:
+        return kind(raw)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{name}={raw!r} is not valid: expected {hint}") from None
+
+
+@dataclass(frozen=True)
+class Election:
+    """The election being tracked: its day, zone and the window in which as_of is accepted."""
+
+    day: date
+    zone: ZoneInfo
+    polls_open: time
+    polls_close: time
+    window_start: datetime
+    window_end: datetime
+    rehearsal: bool = False
+
+    def at(self, t: time, day: date | None = None) -> datetime:
+        return datetime.combine(day or self.day, t, tzinfo=self.zone)
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return self.window_start, self.window_end
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    election: Election
+    future_slack: timedelta
+    max_frame: int
+    hard_frame: int
+    rate_per_s: float
+    rate_burst: int
+    abuse_limit: int
+    viewer_queue: int
+    feed_retain: int
+    coalesce_ms: int
+    fanout: str
+    listen_check_s: float
+    db_timeout_s: float
+    stale_s: int
+    board_stale_s: int
+    secret: str = field(repr=False, default="")
+
+    @property
+    def zone_name(self) -> str:
+        return self.election.zone.key
+
+
+def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    day = _parse(env, "VOTEWIRE_ELECTION_DATE", date.fromisoformat, "a date like 2021-05-23")
+    try:
+        zone = ZoneInfo(_get(env, "VOTEWIRE_ZONE"))
+    except Exception:
+        raise ConfigError(
+            f"VOTEWIRE_ZONE={_get(env, 'VOTEWIRE_ZONE')!r} is not a time zone: "
+            "expected e.g. Asia/Ho_Chi_Minh"
+        ) from None
+    opens = _parse(env, "VOTEWIRE_POLLS_OPEN", time.fromisoformat, "HH:MM")
+    closes = _parse(env, "VOTEWIRE_POLLS_CLOSE", time.fromisoformat, "HH:MM")
+    w0 = _parse(env, "VOTEWIRE_WINDOW_START", date.fromisoformat, "a date")
+    w1 = _parse(env, "VOTEWIRE_WINDOW_END", date.fromisoformat, "a date")
+    rehearsal = _get(env, "VOTEWIRE_REHEARSAL").lower() in ("1", "true", "yes", "on")
+    if rehearsal:
+        shift = (today or datetime.now(zone).date()) - day
+        day, w0, w1 = day + shift, w0 + shift, w1 + shift
+    election = Election(
+        day=day,
+        zone=zone,
+        polls_open=opens,
+        polls_close=closes,
+        window_start=datetime.combine(w0, time(0, 0), tzinfo=zone),
+        window_end=datetime.combine(w1, time(23, 59, 59, 999999), tzinfo=zone),
+        rehearsal=rehearsal,
+    )
+    fanout = _get(env, "VOTEWIRE_FANOUT")
+    if fanout not in ("postgres", "local"):
+        raise ConfigError(f"VOTEWIRE_FANOUT={fanout!r}: expected 'postgres' or 'local'")
+    return Settings(
+        database_url=_get(env, "DATABASE_URL") or None,
+        data_dir=Path(_get(env, "VOTEWIRE_DATA")).resolve(),
+        election=election,
+        future_slack=timedelta(seconds=_parse(env, "VOTEWIRE_FUTURE_SLACK_S", float, "seconds")),
+        max_frame=_parse(env, "VOTEWIRE_MAX_FRAME", int, "bytes"),
+        hard_frame=_parse(env, "VOTEWIRE_HARD_FRAME", int, "bytes"),
+        rate_per_s=_parse(env, "VOTEWIRE_RATE_PER_S", float, "a number"),
+        rate_burst=_parse(env, "VOTEWIRE_RATE_BURST", int, "an integer"),
+        abuse_limit=_parse(env, "VOTEWIRE_ABUSE_LIMIT", int, "an integer"),
+        viewer_queue=_parse(env, "VOTEWIRE_VIEWER_QUEUE", int, "an integer"),
+        feed_retain=_parse(env, "VOTEWIRE_FEED_RETAIN", int, "an integer"),
+        coalesce_ms=_parse(env, "VOTEWIRE_COALESCE_MS", int, "milliseconds"),
+        fanout=fanout,
+        listen_check_s=_parse(env, "VOTEWIRE_LISTEN_CHECK_S", float, "seconds"),
+        db_timeout_s=_parse(env, "VOTEWIRE_DB_TIMEOUT_S", float, "seconds"),
+        stale_s=_parse(env, "VOTEWIRE_STALE_S", int, "seconds"),
+        board_stale_s=_parse(env, "VOTEWIRE_BOARD_STALE_S", int, "seconds"),
+        secret=_get(env, "VOTEWIRE_SECRET"),
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

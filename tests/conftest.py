@@ -1,0 +1,261 @@
+"""Real Postgres, real servers, real sockets.
+
+- `pg_url`: the Postgres server the suite uses: `DATABASE_URL` when set (CI sets it to the
+  machine's server), else an embedded one the suite starts under a temporary folder.
+- `db_url`: a fresh database per test, cloned from a migrated template (fast).
+- `server`: the real app served by uvicorn in this event loop on a free port.
+- `spawn_server`: `votewire serve` as a separate process (for SIGKILL and multi-process tests).
+Timeouts are multiples of `MS`, scaled by VOTEWIRE_TESTS_TIMEOUT_FACTOR on slow machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+import websockets
+
+from ingest.fixtures import provinces
+from server import settings as settings_mod
+from server import store
+from server.app import create_app
+from server.auth import new_token
+
+ROOT = Path(__file__).resolve().parent.parent
+MS = 0.001 * float(os.environ.get("VOTEWIRE_TESTS_TIMEOUT_FACTOR", "1"))
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TEMPLATE = f"vw_template_{os.getpid()}"
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from server.embedded import prepare
+
+    folder = Path(tempfile.mkdtemp(prefix="votewire-tests-"))
+    pg = prepare(folder)
+    pg.start()
+    try:
+        yield pg.url
+    finally:
+        pg.stop("immediate")
+
+
+@pytest.fixture(scope="session")
+async def template(pg_url):
+    admin = await asyncpg.connect(pg_url)
+    await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+    await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+    conn = await store.connect(with_db(pg_url, TEMPLATE), "Asia/Ho_Chi_Minh")
+    await store.migrate(conn)
+    await store.seed_provinces(conn, provinces())
+    await conn.close()
+    yield TEMPLATE
+    names = await admin.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'vw_t_%'")
+    for row in names:
+        with contextlib.suppress(Exception):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+    await admin.close()
+
+
+@pytest.fixture
+async def db_url(pg_url, template):
+    name = f"vw_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_url)
+    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    await admin.close()
+    yield with_db(pg_url, name)
+    admin = await asyncpg.connect(pg_url)
+    with contextlib.suppress(Exception):
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.close()
+
+
+def test_settings(**env: str) -> settings_mod.Settings:
+    base = {"VOTEWIRE_DATA": str(ROOT / ".votewire-tests"), "VOTEWIRE_COALESCE_MS": "5",
+            "VOTEWIRE_LISTEN_CHECK_S": "1", "VOTEWIRE_DB_TIMEOUT_S": "2"}
+    return settings_mod.load({**base, **env})
+
+
+@dataclass
+class Server:
+    port: int
+    db_url: str
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def bureau_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/bureau"
+
+    def live_url(self, since: int | None = None, editor: bool = False) -> str:
+        path = "/ws/live/editor" if editor else "/ws/live"
+        return f"ws://127.0.0.1:{self.port}{path}" + (f"?since={since}" if since is not None else "")
+
+    async def token(self, province: str | None = "01", role: str = "bureau") -> str:
+        return await issue(self.db_url, province if role == "bureau" else None, role)
+
+    async def snapshot(self, at: str | None = None, **params) -> dict:
+        async with httpx.AsyncClient() as c:
+            r = await c.get(f"{self.http}/api/snapshot", params={"at": at, **params} if at else params)
+            r.raise_for_status()
+            return r.json()
+
+
+async def issue(db_url: str, province: str | None, role: str = "bureau") -> str:
+    conn = await asyncpg.connect(db_url)
+    token = new_token()
+    await store.issue_token(conn, token, role, province, "test")
+    await conn.close()
+    return token
+
+
+@contextlib.asynccontextmanager
+async def serve_in_loop(db_url: str, **env: str):
+    settings = test_settings(**env)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning",
+        ws="websockets-sansio", ws_max_size=settings.hard_frame, ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    srv = uvicorn.Server(config)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield Server(port, db_url)
+    finally:
+        srv.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def server(db_url):
+    async with serve_in_loop(db_url) as srv:
+        yield srv
+
+
+class Process:
+    """`votewire serve` in its own process."""
+
+    def __init__(self, db_url: str, port: int | None = None, **env: str) -> None:
+        self.db_url, self.port = db_url, port or free_port()
+        self.env = {**os.environ, "DATABASE_URL": db_url, "VOTEWIRE_LOG": "WARNING",
+                    "VOTEWIRE_LISTEN_CHECK_S": "1", "VOTEWIRE_DB_TIMEOUT_S": "2", **env}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
+            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError("server did not become healthy in 30 s")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    @property
+    def server(self) -> Server:
+        return Server(self.port, self.db_url)
+
+
+@pytest.fixture
+def spawn_server(db_url):
+    started: list[Process] = []
+
+    def spawn(**env: str) -> Process:
+        p = Process(db_url, **env).start()
+        started.append(p)
+        return p
+
+    yield spawn
+    for p in started:
+        p.stop()
+
+
+# --- the bureau protocol, spoken by hand -------------------------------------------------
+
+
+class Bureau:
+    """A raw `/ws/bureau` connection for tests: hello, then report/answer pairs."""
+
+    def __init__(self, ws, welcome: dict) -> None:
+        self.ws, self.welcome = ws, welcome
+
+    async def send(self, report: dict | str) -> dict:
+        await self.ws.send(report if isinstance(report, str) else json.dumps(report))
+        return json.loads(await asyncio.wait_for(self.ws.recv(), 10))
+
+
+@contextlib.asynccontextmanager
+async def bureau(srv: Server, token: str):
+    async with websockets.connect(srv.bureau_url, max_size=2**22) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": token, "client": "tests"}))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert welcome["type"] == "welcome", welcome
+        yield Bureau(ws, welcome)
+
+
+def report(kind: str = "turnout", as_of: str = "2021-05-23T11:00:00+07:00", **data) -> dict:
+    return {"type": "report", "id": str(uuid.uuid4()), "kind": kind, "as_of": as_of, "data": data}
+
+
+async def stored(db_url: str, where: str = "true") -> list[dict]:
+    conn = await asyncpg.connect(db_url)
+    rows = await conn.fetch(f"SELECT seq, id::text, province, kind, data::text FROM reports WHERE {where} ORDER BY seq")
+    await conn.close()
+    return [dict(r) for r in rows]
