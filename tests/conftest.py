@@ -144,9 +144,11 @@ async def issue(db_url: str, province: str | None, role: str = "bureau") -> str:
 
 
 @contextlib.asynccontextmanager
-async def serve_in_loop(db_url: str, **env: str):
+async def serve_in_loop(db_url: str, port: int | None = None, **env: str):
+    """The real app in this event loop, on `port` (a free one when None: pass a port to
+    start a server again where a stopped one was)."""
     settings = test_settings(**env)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning",
         ws="websockets-sansio", ws_max_size=settings.hard_frame, ws_per_message_deflate=False,
@@ -181,19 +183,24 @@ class Process:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Process:
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
-            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.output()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
                     return self
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy in 30 s")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -225,6 +232,7 @@ def spawn_server(db_url):
     yield spawn
     for p in started:
         p.stop()
+        p.log.close()
 
 
 # --- the bureau protocol, spoken by hand -------------------------------------------------

@@ -1,0 +1,207 @@
+"""The correspondent's mobile page `/report` (issue 5) and the two small APIs it reads.
+
+- `GET /report`: the page (Jinja2, autoescaped), with the election's window and the
+  contract's limits handed to its JavaScript so client-side checks mirror the server's.
+- `GET /report-sw.js`: the page's service worker (keeps the page usable offline).
+- `GET /api/me`: who the bearer token is: `{role, province, server_time, ...}`.
+- `GET /api/my/reports?limit=`: the bearer's own recent reports, newest first.
+
+Both APIs take the token as `Authorization: Bearer <token>` and refuse with the contract's
+error shape (`auth_failed`, 401). Reports themselves go through `/ws/bureau` or
+`POST /api/reports` (server/bureau.py); nothing here writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from annotated_types import MaxLen
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from dashboards import i18n
+from ingest.errors import ContractError, Invalid, auth_failed
+from ingest.fixtures import provinces
+from ingest.messages import DATA_MODELS, MAX_VOTERS
+from server import auth, store
+from server.bureau import STATUS
+
+DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
+STATIC_DIR = DASHBOARDS / "static"
+SERVICE_WORKER = STATIC_DIR / "report-sw.js"
+
+MY_REPORTS_DEFAULT = 20
+MY_REPORTS_MAX = 100
+
+NOTE_TAGS = {
+    "voters": ("ethnic", "first_time_voters", "elderly", "disabled", "transient", "abroad"),
+    "areas": ("remote", "island", "border", "industrial"),
+}
+"""The note form's tag buttons: special voters, then special areas (protocol §1, `note`)."""
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(DASHBOARDS / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _max_len(kind: str, name: str) -> int:
+    """The contract's length limit of `data.<name>` for `kind`, read from its schema."""
+    for item in DATA_MODELS[kind].model_fields[name].metadata:
+        if isinstance(item, MaxLen):
+            return item.max_length
+    raise LookupError(f"{kind}.{name} has no length limit")
+
+
+def page_config(app) -> dict[str, Any]:
+    """What the page's checks and defaults need, from the same settings the server uses."""
+    election = app.settings.election
+    start, end = election.window
+    offset = start.strftime("%z")
+    return {
+        "zone": election.zone.key,
+        "tz_offset": f"{offset[:3]}:{offset[3:]}",
+        "day": election.day.isoformat(),
+        "window": [start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")],
+        "future_slack_s": app.settings.future_slack.total_seconds(),
+        "rehearsal": election.rehearsal,
+        "max_voters": MAX_VOTERS,
+        "max_text": _max_len("note", "text"),
+        "max_short": _max_len("revote", "unit"),
+        "max_tags": _max_len("note", "tags"),
+        "max_frame": app.settings.max_frame,
+        "tags": NOTE_TAGS,
+        "provinces": [{"code": p.code, "name": p.name, "name_en": p.name_en} for p in provinces()],
+    }
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    return {lang: {k: v[i] for k, v in i18n.MOBILE.items()} for i, lang in enumerate(("vi", "en"))}
+
+
+async def report_page(request: Request) -> Response:
+    app = request.app.state.votewire
+    lang = "en" if request.query_params.get("lang") == "en" else "vi"
+    labels = _labels()
+    html = _env.get_template("report.html").render(
+        lang=lang,
+        t=labels[lang],
+        boot={"config": page_config(app), "labels": labels},
+    )
+    host = request.headers.get("host", "")
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self'; "
+        f"img-src 'self' data:; connect-src 'self' ws://{host} wss://{host}; "
+        "worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'none'"
+    )
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": csp,
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def service_worker(request: Request) -> Response:
+    return FileResponse(
+        SERVICE_WORKER,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+def _refusal(exc: ContractError) -> JSONResponse:
+    return JSONResponse(exc.to_wire(), status_code=STATUS.get(exc.code, 400))
+
+
+async def _bearer(request: Request) -> store.Bearer:
+    """The bearer of the Authorization header; `auth_failed` when missing, unknown or revoked."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        raise auth_failed()
+    bearer = await auth.bearer_for(request.app.state.votewire, token)
+    if bearer is None:
+        raise auth_failed()
+    return bearer
+
+
+async def me(request: Request) -> Response:
+    app = request.app.state.votewire
+    try:
+        bearer = await _bearer(request)
+    except ContractError as exc:
+        return _refusal(exc)
+    province = None
+    if bearer.province:
+        p = app.provinces[bearer.province]
+        province = {
+            "code": p.code,
+            "name": p.name,
+            "name_en": p.name_en,
+            "region": p.region3,
+            "registered": p.registered,
+        }
+    return JSONResponse(
+        {
+            "role": bearer.role,
+            "province": province,
+            "server_time": app.now_local().isoformat(timespec="seconds"),
+            "rehearsal": app.settings.election.rehearsal,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return MY_REPORTS_DEFAULT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MY_REPORTS_MAX:
+        raise Invalid(
+            f"limit phải là số nguyên từ 1 đến {MY_REPORTS_MAX}",
+            f"limit must be an integer from 1 to {MY_REPORTS_MAX}",
+            field="limit",
+        )
+    return value
+
+
+async def my_reports(request: Request) -> Response:
+    app = request.app.state.votewire
+    zone = app.settings.election.zone
+    try:
+        bearer = await _bearer(request)
+        limit = _limit(request.query_params.get("limit"))
+        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+            rows = await store.reports_of_token(conn, bearer.token_id, limit)
+    except ContractError as exc:
+        return _refusal(exc)
+    reports = [
+        {
+            **row,
+            "as_of": row["as_of"].astimezone(zone).isoformat(timespec="seconds"),
+            "received_at": row["received_at"].astimezone(zone).isoformat(timespec="seconds"),
+        }
+        for row in rows
+    ]
+    return JSONResponse({"reports": reports}, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/report", report_page),
+    Route("/report-sw.js", service_worker),
+    Route("/api/me", me),
+    Route("/api/my/reports", my_reports),
+]
