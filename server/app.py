@@ -12,11 +12,12 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from ingest.errors import ContractError, Invalid
 from ingest.fixtures import Province, provinces
-from server import store
+from server import mobile, store
 from server.bureau import bureau_socket, post_report
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
 from server.live import editor_live, public_live
@@ -149,6 +150,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/api/reports", post_report, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        *mobile.routes,
+        Mount("/static", StaticFiles(directory=mobile.STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.votewire = state

@@ -75,16 +75,26 @@ class Viewer:
     audience: str
     limit: int
     queue: asyncio.Queue = field(init=False)
+    gone: asyncio.Event = field(init=False)
     dropped: int = 0
+    overflows: int = 0
+    """Overflows since the sender last took a resync: a viewer that overflows again and
+    again without reading even its resync is closed (`gone`)."""
+
+    GIVE_UP = 3
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue()
+        self.gone = asyncio.Event()
 
     def offer(self, frame: Frame) -> None:
         if self.queue.qsize() >= self.limit:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.dropped += 1
+            self.overflows += 1
+            if self.overflows >= self.GIVE_UP:
+                self.gone.set()
             self.queue.put_nowait(RESYNC)
             return
         self.queue.put_nowait(frame)
@@ -134,7 +144,9 @@ class PostgresWakeup:
         return self._conn is not None and not self._conn.is_closed()
 
     async def _open(self) -> None:
-        conn = await store.connect(self.url, self.zone, timeout=self.timeout)
+        conn = await store.connect(
+            self.url, self.zone, timeout=self.timeout, application_name="votewire-listen"
+        )
         conn.add_termination_listener(lambda _c: self._lost.set())
         await conn.add_listener(CHANNEL, lambda *_a: self._wake())
         self._conn = conn

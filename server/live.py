@@ -65,17 +65,18 @@ async def _serve_viewer(ws: WebSocket, audience: str) -> None:
     app.metrics.viewers.labels(audience).inc()
     receiver = asyncio.create_task(_drain(ws))
     sender = asyncio.create_task(_send(ws, app, viewer, _since(ws)))
+    gone = asyncio.create_task(viewer.gone.wait())
     try:
-        await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({receiver, sender, gone}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         app.hub.remove(viewer)
         app.metrics.viewers.labels(audience).dec()
         app.metrics.dropped_viewers.inc(viewer.dropped)
-        for task in (receiver, sender):
+        for task in (receiver, sender, gone):
             task.cancel()
-        await asyncio.gather(receiver, sender, return_exceptions=True)
+        await asyncio.gather(receiver, sender, gone, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await ws.close()
+            await asyncio.wait_for(ws.close(1008 if viewer.gone.is_set() else 1000), 1.0)
 
 
 async def _drain(ws: WebSocket) -> None:
@@ -118,6 +119,7 @@ async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
         while True:
             item = await viewer.queue.get()
             if item is RESYNC:
+                viewer.overflows = 0
                 while not viewer.queue.empty():
                     viewer.queue.get_nowait()
                 await ws.send_text('{"type":"resync"}')

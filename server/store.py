@@ -40,8 +40,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def connect(url: str, zone: str, **kw: Any) -> asyncpg.Connection:
-    conn = await asyncpg.connect(url, server_settings={"timezone": zone}, **kw)
+async def connect(
+    url: str, zone: str, *, application_name: str = "votewire", **kw: Any
+) -> asyncpg.Connection:
+    settings = {"timezone": zone, "application_name": application_name}
+    conn = await asyncpg.connect(url, server_settings=settings, **kw)
     await _init_connection(conn)
     return conn
 
