@@ -70,7 +70,9 @@ class BureauClient:
                 async with websockets.connect(
                     self.url, max_size=2**20, open_timeout=10, compression=None
                 ) as ws:
-                    await ws.send(json.dumps({"type": "hello", "token": self.token, "client": self.client}))
+                    await ws.send(
+                        json.dumps({"type": "hello", "token": self.token, "client": self.client})
+                    )
                     hello = json.loads(await asyncio.wait_for(ws.recv(), self.answer_timeout))
                     if hello.get("type") != "welcome":
                         if hello.get("code") == "auth_failed":
@@ -89,7 +91,9 @@ class BureauClient:
                         answer = json.loads(await asyncio.wait_for(ws.recv(), self.answer_timeout))
                         self._settle(rid, answer)
                         if answer.get("code") in RETRY_CODES:
-                            await asyncio.sleep(1.0 if answer["code"] == "rate_limited" else backoff)
+                            await asyncio.sleep(
+                                1.0 if answer["code"] == "rate_limited" else backoff
+                            )
             except AuthError:
                 raise
             except (OSError, ConnectionError, TimeoutError, websockets.WebSocketException):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,8 +28,9 @@ class Province:
     """North / Central / South (the agency's three supervising hubs)."""
     region6: str
     registered: int
-    """Registered voters: the official figure where known, otherwise the population-share
-    estimate of `voters_2021_est.csv` (see `registered_is_estimate`)."""
+    """Registered voters (`registered_2021.csv`): the official figure for the 5 provinces
+    that have one, otherwise the population-share estimate of `voters_2021_est.csv`
+    rescaled so that the 63 sum to the NEC total 69,523,133 (see `registered_is_estimate`)."""
     registered_is_estimate: bool
     na_units: int
     na_seats: int
@@ -41,11 +44,10 @@ def _rows(name: str) -> list[dict[str, str]]:
 @cache
 def provinces() -> tuple[Province, ...]:
     """The 63 provinces in GSO code order."""
-    voters = {r["code"]: r for r in _rows("voters_2021_est.csv")}
+    registered = {r["code"]: r for r in _rows("registered_2021.csv")}
     out = []
     for r in _rows("provinces_2021.csv"):
-        v = voters[r["code"]]
-        official = v["voters_registered_official"].strip()
+        v = registered[r["code"]]
         out.append(
             Province(
                 code=r["code"],
@@ -54,8 +56,8 @@ def provinces() -> tuple[Province, ...]:
                 name_en=r["name_en"],
                 region3=r["region3"],
                 region6=r["region6_code"],
-                registered=int(official or v["voters_registered_est"]),
-                registered_is_estimate=not official,
+                registered=int(v["registered"]),
+                registered_is_estimate=v["source"] == "estimate",
                 na_units=int(r["na_units"]),
                 na_seats=int(r["na_seats"]),
             )
@@ -116,6 +118,30 @@ def checkpoints() -> tuple[dict, ...]:
                 "registered": int(r["registered"]) if r["registered"] else None,
             }
         )
+    return tuple(out)
+
+
+@cache
+def districts(code: str) -> tuple[str, ...]:
+    """District-level names of a province (quận, huyện, thị xã, thành phố thuộc tỉnh) as
+    listed in its NA electoral units (`na_units_2021.csv`), without the type word, in the
+    order of the units: ("Ba Đình", "Đống Đa", …). NFC-normalised (a few source rows are not).
+    Hoàng Sa is left out."""
+    out: list[str] = []
+    for r in _rows("na_units_2021.csv"):
+        if r["code"] != code:
+            continue
+        text = unicodedata.normalize("NFC", r["unit_description_vi"]).strip().rstrip(".")
+        text = re.sub(r"^Gồm\s+", "", text)
+        for piece in re.split(r",|\s+và\s+", text):
+            piece = piece.strip()
+            m = re.match(
+                r"^(?:các\s+)?(?:thành phố|thị xã|quận|huyện đảo|huyện)(?:\s*:\s*|\s+)(.+)$",
+                piece,
+            )
+            name = m.group(1).strip() if m and not re.match(r"^Quận\s+\d", piece) else piece
+            if name and name != "Hoàng Sa" and name not in out:
+                out.append(name)
     return tuple(out)
 
 

@@ -1,4 +1,4 @@
-"""The wire contract's shapes (protocol §1), declared once and shared by server, simulator and tests.
+"""The wire contract's shapes (protocol §1), declared once: server, simulator and tests share them.
 
 `parse_frame` turns the bytes of one bureau frame into a `Hello` or a `Report`, or raises an
 `Invalid` naming the offending field. Checks that need the election's configuration (the
@@ -14,8 +14,16 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
-from pydantic import ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from ingest.errors import Invalid
 
@@ -72,7 +80,9 @@ class SecurityData(_Data):
 
 class NoteData(_Data):
     text: Text
-    tags: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=40)]], Field(max_length=20)] = []
+    tags: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=40)]], Field(max_length=20)
+    ] = []
     audience: Literal["public", "internal"] = "public"
 
 

@@ -25,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speed", type=float, default=60.0, help="0 = as fast as possible")
     p.add_argument("--seed", type=int, default=2021)
     p.add_argument("--drop-rate", type=float, default=0.0, help="probability of a cut per report")
-    p.add_argument("--scenario", help="scenario JSON (default: fixtures/scenarios/election_day_2021.json)")
+    p.add_argument(
+        "--scenario", help="scenario JSON (default: fixtures/scenarios/election_day_2021.json)"
+    )
     p.add_argument("--tokens", help="JSON file {province code: bureau token}")
     p.add_argument("--shift-to", help="replay the day on this date (rehearsal), e.g. 2026-11-26")
     p.add_argument("--start", default="07:00", help="local time the replay clock starts from")
@@ -110,7 +112,10 @@ async def main_async(args: argparse.Namespace, tokens: dict[str, str] | None = N
     scenario = scenario_mod.load(args.scenario)
     if tokens is None:
         if not args.tokens:
-            print("votewire simulate: give --tokens FILE (province code → bureau token)", file=sys.stderr)
+            print(
+                "votewire simulate: give --tokens FILE (province code → bureau token)",
+                file=sys.stderr,
+            )
             return 2
         with open(args.tokens, encoding="utf-8") as f:
             tokens = json.load(f)

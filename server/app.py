@@ -55,12 +55,18 @@ class Votewire:
             else LocalWakeup()
         )
         self.hub = Hub(
-            self.pool, wakeup, coalesce_s=s.coalesce_ms / 1000, poll_s=s.listen_check_s,
+            self.pool,
+            wakeup,
+            coalesce_s=s.coalesce_ms / 1000,
+            poll_s=s.listen_check_s,
             timeout=s.db_timeout_s,
         )
         await self.hub.start()
         self.desk = Desk(
-            self.pool, s, registered, RateLimiter(s.rate_per_s, s.rate_burst),
+            self.pool,
+            s,
+            registered,
+            RateLimiter(s.rate_per_s, s.rate_burst),
             on_commit=self.hub.committed,
         )
 
@@ -110,7 +116,10 @@ async def snapshot(request: Request) -> Response:
         status = 503 if exc.code == "unavailable" else 400
         return JSONResponse(exc.to_wire(), status_code=status)
     etag = '"' + hashlib.sha1(f"{picture['seq']}|{at}".encode()).hexdigest()[:16] + '"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=1" if not at else "public, max-age=5"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=1" if not at else "public, max-age=5",
+    }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return JSONResponse(picture, headers=headers)

@@ -52,7 +52,9 @@ async def bureau_socket(ws: WebSocket) -> None:
             app.metrics.count(answer)
             refusals = refusals + 1 if answer["type"] == "error" else 0
             if refusals >= app.settings.abuse_limit:
-                log.warning("closing bureau socket of token %s: %d refusals", bearer.token_id, refusals)
+                log.warning(
+                    "closing bureau socket of token %s: %d refusals", bearer.token_id, refusals
+                )
                 await ws.close(CLOSE_ABUSE)
                 return
     except (WebSocketDisconnect, RuntimeError, OSError):

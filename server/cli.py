@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     ti.add_argument("--province", help="GSO code of the bureau's province, e.g. 01")
     ti.add_argument("--role", choices=["bureau", "editor", "admin"])
     ti.add_argument("--label", help="who holds it (kept with the token)")
-    ti.add_argument("--qr", action="store_true", help="also draw a QR code of the sign-in link on stderr")
+    ti.add_argument(
+        "--qr", action="store_true", help="also draw a QR code of the sign-in link on stderr"
+    )
     ti.add_argument("--qr-png", help="write the QR code to this PNG file")
     ti.add_argument("--base-url", default="http://127.0.0.1:8000")
     tr = tsub.add_parser("revoke", help="revoke a token, or every token of a province")

@@ -66,8 +66,17 @@ class EmbeddedPostgres:
             shutil.chown(log, self.user)
         opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
         done = self._run(
-            _bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(log),
-            "-o", opts,
+            _bin("pg_ctl"),
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(log),
+            "-o",
+            opts,
         )
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-600:] if log.exists() else done.stderr
@@ -113,8 +122,15 @@ def prepare(data_dir: Path) -> EmbeddedPostgres:
     pg = EmbeddedPostgres(pgdata=pgdata, port=int(port_file.read_text()), user=user)
     if not (pgdata / "PG_VERSION").exists():
         done = pg._run(
-            _bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+            _bin("initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         if done.returncode != 0:
             raise EmbeddedError(f"initdb failed: {done.stderr.strip()[-400:]}")

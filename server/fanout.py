@@ -50,7 +50,9 @@ class Frame:
     def of(cls, seqs: list[int], texts: list[str]) -> Frame:
         if len(texts) == 1:
             return cls(tuple(seqs), tuple(texts), texts[0])
-        return cls(tuple(seqs), tuple(texts), '{"type":"batch","updates":[' + ",".join(texts) + "]}")
+        return cls(
+            tuple(seqs), tuple(texts), '{"type":"batch","updates":[' + ",".join(texts) + "]}"
+        )
 
     def after(self, seq: int, prev: int) -> Frame | None:
         """This frame without the updates at or before `seq`, its first update's `prev`
@@ -252,7 +254,9 @@ class Hub:
             if not rows:
                 return
             if rows[0]["seq"] != self.published + 1:
-                log.error("feed gap after %s (next %s): resyncing viewers", self.published, rows[0]["seq"])
+                log.error(
+                    "feed gap after %s (next %s): resyncing viewers", self.published, rows[0]["seq"]
+                )
                 self.resync_all()
             self._broadcast(rows)
             self.published = rows[-1]["seq"]

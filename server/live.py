@@ -102,7 +102,9 @@ async def _join(ws: WebSocket, app, viewer: Viewer, since: int | None) -> tuple[
                 texts = [(s, t) for s, t in texts if t is not None]
                 last = since
                 if texts:
-                    frame = Frame.of([s for s, _ in texts], [t for _, t in texts]).after(since, since)
+                    frame = Frame.of([s for s, _ in texts], [t for _, t in texts]).after(
+                        since, since
+                    )
                     await ws.send_text(frame.text)  # type: ignore[union-attr]
                     last = texts[-1][0]
                 covered = rows[-1]["seq"] if rows else since
@@ -125,16 +127,20 @@ async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
                 await ws.send_text('{"type":"resync"}')
                 covered, last = await _join(ws, app, viewer, None)
                 continue
-            frame = item.after(covered, last) if item.seqs[0] <= covered or covered != last else item
+            frame = (
+                item.after(covered, last) if item.seqs[0] <= covered or covered != last else item
+            )
             if frame is None:
                 continue
             await ws.send_text(frame.text)
             covered = last = frame.seqs[-1]
     except ContractError:
         with contextlib.suppress(Exception):
-            await ws.send_text('{"type":"error","id":null,"code":"unavailable","field":null,'
-                               '"message":"Máy chủ tạm thời không đọc được dữ liệu / '
-                               'The database is unavailable, reconnect later"}')
+            await ws.send_text(
+                '{"type":"error","id":null,"code":"unavailable","field":null,'
+                '"message":"Máy chủ tạm thời không đọc được dữ liệu / '
+                'The database is unavailable, reconnect later"}'
+            )
             await ws.close(1013)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return

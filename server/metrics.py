@@ -10,20 +10,28 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.reports = Counter(
-            "votewire_reports", "Reports answered, by outcome (ack, duplicate, error code)",
-            ["outcome"], registry=r,
+            "votewire_reports",
+            "Reports answered, by outcome (ack, duplicate, error code)",
+            ["outcome"],
+            registry=r,
         )
         self.ack_latency = Histogram(
-            "votewire_ack_latency_seconds", "From frame received to ack ready", registry=r,
+            "votewire_ack_latency_seconds",
+            "From frame received to ack ready",
+            registry=r,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
-        self.viewers = Gauge("votewire_viewers", "Live feed viewers connected", ["audience"], registry=r)
+        self.viewers = Gauge(
+            "votewire_viewers", "Live feed viewers connected", ["audience"], registry=r
+        )
         self.dropped_viewers = Counter(
             "votewire_dropped_viewers", "Viewers resynced because their queue was full", registry=r
         )
         self.fanout_latency = Histogram(
-            "votewire_fanout_latency_seconds", "From wake-up to frames queued for every viewer",
-            registry=r, buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1),
+            "votewire_fanout_latency_seconds",
+            "From wake-up to frames queued for every viewer",
+            registry=r,
+            buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1),
         )
 
     def count(self, answer: dict) -> None:

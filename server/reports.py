@@ -154,4 +154,3 @@ class Desk:
             "Too many reports from this token; wait a few seconds and resend",
             id=report.id,
         )
-

@@ -111,7 +111,10 @@ async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]
 
 
 async def registered_defaults(conn: asyncpg.Connection) -> dict[str, int]:
-    return {r["code"]: r["registered"] for r in await conn.fetch("SELECT code, registered FROM provinces")}
+    return {
+        r["code"]: r["registered"]
+        for r in await conn.fetch("SELECT code, registered FROM provinces")
+    }
 
 
 # --- tokens ---------------------------------------------------------------------------

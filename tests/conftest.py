@@ -103,8 +103,12 @@ async def db_url(pg_url, template):
 
 
 def test_settings(**env: str) -> settings_mod.Settings:
-    base = {"VOTEWIRE_DATA": str(ROOT / ".votewire-tests"), "VOTEWIRE_COALESCE_MS": "5",
-            "VOTEWIRE_LISTEN_CHECK_S": "1", "VOTEWIRE_DB_TIMEOUT_S": "2"}
+    base = {
+        "VOTEWIRE_DATA": str(ROOT / ".votewire-tests"),
+        "VOTEWIRE_COALESCE_MS": "5",
+        "VOTEWIRE_LISTEN_CHECK_S": "1",
+        "VOTEWIRE_DB_TIMEOUT_S": "2",
+    }
     return settings_mod.load({**base, **env})
 
 
@@ -123,14 +127,18 @@ class Server:
 
     def live_url(self, since: int | None = None, editor: bool = False) -> str:
         path = "/ws/live/editor" if editor else "/ws/live"
-        return f"ws://127.0.0.1:{self.port}{path}" + (f"?since={since}" if since is not None else "")
+        return f"ws://127.0.0.1:{self.port}{path}" + (
+            f"?since={since}" if since is not None else ""
+        )
 
     async def token(self, province: str | None = "01", role: str = "bureau") -> str:
         return await issue(self.db_url, province if role == "bureau" else None, role)
 
     async def snapshot(self, at: str | None = None, **params) -> dict:
         async with httpx.AsyncClient() as c:
-            r = await c.get(f"{self.http}/api/snapshot", params={"at": at, **params} if at else params)
+            r = await c.get(
+                f"{self.http}/api/snapshot", params={"at": at, **params} if at else params
+            )
             r.raise_for_status()
             return r.json()
 
@@ -150,8 +158,13 @@ async def serve_in_loop(db_url: str, port: int | None = None, **env: str):
     settings = test_settings(**env)
     port = port or free_port()
     config = uvicorn.Config(
-        create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning",
-        ws="websockets-sansio", ws_max_size=settings.hard_frame, ws_per_message_deflate=False,
+        create_app(settings, db_url),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=settings.hard_frame,
+        ws_per_message_deflate=False,
         lifespan="on",
     )
     srv = uvicorn.Server(config)
@@ -178,15 +191,24 @@ class Process:
 
     def __init__(self, db_url: str, port: int | None = None, **env: str) -> None:
         self.db_url, self.port = db_url, port or free_port()
-        self.env = {**os.environ, "DATABASE_URL": db_url, "VOTEWIRE_LOG": "WARNING",
-                    "VOTEWIRE_LISTEN_CHECK_S": "1", "VOTEWIRE_DB_TIMEOUT_S": "2", **env}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "VOTEWIRE_LOG": "WARNING",
+            "VOTEWIRE_LISTEN_CHECK_S": "1",
+            "VOTEWIRE_DB_TIMEOUT_S": "2",
+            **env,
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Process:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
-            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log,
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -264,6 +286,8 @@ def report(kind: str = "turnout", as_of: str = "2021-05-23T11:00:00+07:00", **da
 
 async def stored(db_url: str, where: str = "true") -> list[dict]:
     conn = await asyncpg.connect(db_url)
-    rows = await conn.fetch(f"SELECT seq, id::text, province, kind, data::text FROM reports WHERE {where} ORDER BY seq")
+    rows = await conn.fetch(
+        f"SELECT seq, id::text, province, kind, data::text FROM reports WHERE {where} ORDER BY seq"
+    )
     await conn.close()
     return [dict(r) for r in rows]

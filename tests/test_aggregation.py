@@ -62,7 +62,11 @@ async def test_national_turnout_matches_a_recomputation_at_three_moments(server)
                 data = {"voted": int(reg * 0.30), "correction": True}
                 assert (await b.send(report(as_of=as_of, **data)))["type"] == "ack"
                 sent.append({"province": code, "as_of": as_of, "data": data})
-    moments = ["2021-05-23T09:30:00+07:00", "2021-05-23T14:00:00+07:00", "2021-05-23T17:00:00+07:00"]
+    moments = [
+        "2021-05-23T09:30:00+07:00",
+        "2021-05-23T14:00:00+07:00",
+        "2021-05-23T17:00:00+07:00",
+    ]
     for at in moments:
         snap = await server.snapshot(at=at)
         expected = recompute(sent, at)
@@ -100,10 +104,14 @@ async def test_revote_units_count_distinct_units_not_cancelled(server):
     async with bureau(server, token) as b:
         unit = {"unit": "Đơn vị số 4, xã Tráng Việt", "level": "commune", "reason": "violation"}
         await b.send(report("revote", **unit))
-        await b.send(report("revote", **unit, status="scheduled", as_of="2021-05-24T09:00:00+07:00"))
+        await b.send(
+            report("revote", **unit, status="scheduled", as_of="2021-05-24T09:00:00+07:00")
+        )
         other = {"unit": "Đơn vị số 4, xã Hoàng Long", "level": "commune", "reason": "other"}
         await b.send(report("revote", **other))
-        await b.send(report("revote", **other, status="cancelled", as_of="2021-05-25T09:00:00+07:00"))
+        await b.send(
+            report("revote", **other, status="cancelled", as_of="2021-05-25T09:00:00+07:00")
+        )
     assert (await server.snapshot())["national"]["revote_units"] == 1
     assert (await server.snapshot(at="2021-05-24T12:00:00+07:00"))["national"]["revote_units"] == 2
 
@@ -112,8 +120,15 @@ async def test_security_level_counts_only_what_the_reader_may_see(server):
     token = await server.token("01")
     async with bureau(server, token) as b:
         await b.send(report("security", severity="incident", category="order", text="nội bộ"))
-        await b.send(report("security", severity="watch", category="traffic", text="công khai",
-                            audience="public"))
+        await b.send(
+            report(
+                "security",
+                severity="watch",
+                category="traffic",
+                text="công khai",
+                audience="public",
+            )
+        )
     hanoi = (await server.snapshot())["provinces"][0]
     assert hanoi["security_level"] == "watch"
 
@@ -125,4 +140,6 @@ async def test_at_accepts_local_hh_mm_and_refuses_garbage(server):
         ok = await c.get("/api/snapshot", params={"at": "15:00"})
         bad = await c.get("/api/snapshot", params={"at": "tomorrow"})
     assert ok.status_code == 200 and ok.json()["at"] == "2021-05-23T15:00:00+07:00"
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid" and bad.json()["field"] == "at"
+    assert (
+        bad.status_code == 400 and bad.json()["code"] == "invalid" and bad.json()["field"] == "at"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import websockets
@@ -42,17 +42,47 @@ async def still_usable(b, db_url: str, before: int) -> None:
         ("turnout", {"voted": 4_000_000}, "voted", 4_000_000),
         ("turnout", {"turnout_pct": 74.79}, "turnout_pct", 74.79),
         ("turnout", {"voted": 500, "registered": 1000, "correction": True}, "turnout_pct", 50.0),
-        ("completion", {"areas_done": 10, "areas_total": 4825, "units_done": 1, "units_total": 10},
-         "areas_done", 10),
-        ("revote", {"unit": "Đơn vị số 4, xã Hoàng Long", "level": "commune", "reason": "other",
-                    "note": "Phiếu in sai", "status": "scheduled"}, "revote_units", 1),
-        ("security", {"severity": "watch", "category": "traffic", "text": "Ùn tắc cầu Chương Dương",
-                      "location": "Long Biên", "audience": "public"}, "security_level", "watch"),
-        ("note", {"text": "Cử tri cao tuổi nhất 102 tuổi đi bầu", "tags": ["elderly"]},
-         "last_report_at", "2021-05-23T11:00:00+07:00"),
+        (
+            "completion",
+            {"areas_done": 10, "areas_total": 4825, "units_done": 1, "units_total": 10},
+            "areas_done",
+            10,
+        ),
+        (
+            "revote",
+            {
+                "unit": "Đơn vị số 4, xã Hoàng Long",
+                "level": "commune",
+                "reason": "other",
+                "note": "Phiếu in sai",
+                "status": "scheduled",
+            },
+            "revote_units",
+            1,
+        ),
+        (
+            "security",
+            {
+                "severity": "watch",
+                "category": "traffic",
+                "text": "Ùn tắc cầu Chương Dương",
+                "location": "Long Biên",
+                "audience": "public",
+            },
+            "security_level",
+            "watch",
+        ),
+        (
+            "note",
+            {"text": "Cử tri cao tuổi nhất 102 tuổi đi bầu", "tags": ["elderly"]},
+            "last_report_at",
+            "2021-05-23T11:00:00+07:00",
+        ),
     ],
 )
-async def test_each_kind_is_acked_stored_and_in_the_snapshot(server, kind, data, entry_field, expected):
+async def test_each_kind_is_acked_stored_and_in_the_snapshot(
+    server, kind, data, entry_field, expected
+):
     token = await server.token("01")
     async with bureau(server, token) as b:
         r = report(kind, **data)
@@ -69,15 +99,21 @@ async def test_percent_only_turnout_gets_a_count_in_the_picture(server):
     async with bureau(server, token) as b:
         await b.send(report(turnout_pct=74.79, registered=5_875_325))
     hanoi = (await server.snapshot())["provinces"][0]
-    assert hanoi["voted"] == 4_394_156  # round(74.79 × 5,875,325 / 100) = 4,394,155.5675 → 4,394,156
+    assert (
+        hanoi["voted"] == 4_394_156
+    )  # round(74.79 × 5,875,325 / 100) = 4,394,155.5675 → 4,394,156
     assert hanoi["turnout_pct"] == 74.79
 
 
 INVALID = [
     ("not json", "{not json", None),
     ("a JSON array", "[1, 2]", None),
-    ("NaN", '{"type":"report","id":"%s","kind":"turnout","as_of":"2021-05-23T11:00:00+07:00",'
-            '"data":{"turnout_pct":NaN}}', None),
+    (
+        "NaN",
+        '{"type":"report","id":"%s","kind":"turnout","as_of":"2021-05-23T11:00:00+07:00",'
+        '"data":{"turnout_pct":NaN}}',
+        None,
+    ),
     ("unknown type", {"type": "reprot"}, "type"),
     ("unknown kind", report("weather", text="mưa"), "kind"),
     ("id not a uuid", {**report(voted=1), "id": "abc"}, "id"),
@@ -99,20 +135,38 @@ INVALID = [
     ("unknown data field", report(voted=1, voters=2), "data.voters"),
     ("correction not bool", report(voted=1, correction="yes"), "data.correction"),
     ("done > total", report("completion", areas_done=5, areas_total=4), "data.areas_done"),
-    ("units without total", report("completion", areas_done=1, areas_total=4, units_done=1),
-     "data.units_total"),
+    (
+        "units without total",
+        report("completion", areas_done=1, areas_total=4, units_done=1),
+        "data.units_total",
+    ),
     ("revote bad level", report("revote", unit="4", level="village", reason="other"), "data.level"),
     ("revote bad reason", report("revote", unit="4", level="commune", reason="why"), "data.reason"),
-    ("revote bad status", report("revote", unit="4", level="commune", reason="other", status="x"),
-     "data.status"),
-    ("security bad severity", report("security", severity="high", category="order", text="x"),
-     "data.severity"),
-    ("security bad category", report("security", severity="info", category="war", text="x"),
-     "data.category"),
-    ("security bad audience", report("security", severity="info", category="order", text="x",
-                                      audience="everyone"), "data.audience"),
-    ("security empty text", report("security", severity="info", category="order", text=""),
-     "data.text"),
+    (
+        "revote bad status",
+        report("revote", unit="4", level="commune", reason="other", status="x"),
+        "data.status",
+    ),
+    (
+        "security bad severity",
+        report("security", severity="high", category="order", text="x"),
+        "data.severity",
+    ),
+    (
+        "security bad category",
+        report("security", severity="info", category="war", text="x"),
+        "data.category",
+    ),
+    (
+        "security bad audience",
+        report("security", severity="info", category="order", text="x", audience="everyone"),
+        "data.audience",
+    ),
+    (
+        "security empty text",
+        report("security", severity="info", category="order", text=""),
+        "data.text",
+    ),
     ("note missing text", report("note", tags=["remote"]), "data.text"),
     ("note tags not strings", report("note", text="x", tags=[1]), "data.tags.0"),
     ("editor field province unknown", {**report(voted=1), "province": "99"}, "province"),
@@ -135,9 +189,9 @@ async def test_as_of_in_the_future_is_invalid(db_url):
     async with serve_in_loop(db_url, VOTEWIRE_WINDOW_END="2099-12-31") as srv:
         token = await srv.token("01")
         async with bureau(srv, token) as b:
-            soon = (datetime.now(timezone.utc) + timedelta(minutes=4)).isoformat()
+            soon = (datetime.now(UTC) + timedelta(minutes=4)).isoformat()
             assert (await b.send(report(as_of=soon, voted=1)))["type"] == "ack"
-            later = (datetime.now(timezone.utc) + timedelta(minutes=10)).isoformat()
+            later = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
             r = report(as_of=later, voted=2)
             assert_error(await b.send(r), "invalid", "as_of", r["id"])
             await still_usable(b, db_url, 1)
@@ -316,8 +370,9 @@ async def test_http_fallback_gives_the_same_answers(server):
         headers = {"Authorization": f"Bearer {token}"}
         first = await c.post("/api/reports", json=body, headers=headers)
         again = await c.post("/api/reports", json=body, headers=headers)
-        bad = await c.post("/api/reports", json={**body, "id": str(uuid.uuid4()), "data": {}},
-                           headers=headers)
+        bad = await c.post(
+            "/api/reports", json={**body, "id": str(uuid.uuid4()), "data": {}}, headers=headers
+        )
         anon = await c.post("/api/reports", json=body)
     assert first.status_code == 200 and first.json()["seq"] == 1
     assert again.json() == {**first.json(), "duplicate": True}

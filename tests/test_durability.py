@@ -19,7 +19,10 @@ async def test_acked_report_survives_sigkill_of_the_server(spawn_server, db_url)
     first = spawn_server()
     token = await issue(db_url, "01")
     async with bureau(first.server, token) as b:
-        acks = [await b.send(report(voted=1000 + i, as_of=f"2021-05-23T1{i}:00:00+07:00")) for i in range(3)]
+        acks = [
+            await b.send(report(voted=1000 + i, as_of=f"2021-05-23T1{i}:00:00+07:00"))
+            for i in range(3)
+        ]
     first.kill()
     second = spawn_server()
     snap = await second.server.snapshot()

@@ -40,8 +40,10 @@ async def test_snapshot_then_one_update_per_report_in_seq_order(server):
         snap = await recv(viewer)
         assert snap["type"] == "snapshot" and snap["seq"] == 0 and len(snap["provinces"]) == 63
         async with bureau(server, token) as b:
-            acks = [await b.send(report(voted=100 * i, as_of=f"2021-05-23T{8 + i:02d}:00:00+07:00"))
-                    for i in range(1, 6)]
+            acks = [
+                await b.send(report(voted=100 * i, as_of=f"2021-05-23T{8 + i:02d}:00:00+07:00"))
+                for i in range(1, 6)
+            ]
         got = await updates(viewer, 5)
     assert [u["seq"] for u in got] == [a["seq"] for a in acks]
     assert_chain(0, got)
@@ -87,14 +89,18 @@ async def test_since_too_old_or_unknown_gets_a_snapshot(db_url):
 async def test_internal_items_never_reach_a_public_viewer(server):
     token = await server.token("01")
     editor = await server.token(role="editor")
-    async with websockets.connect(server.live_url()) as public, \
-            websockets.connect(server.live_url(editor=True)) as desk:
+    async with (
+        websockets.connect(server.live_url()) as public,
+        websockets.connect(server.live_url(editor=True)) as desk,
+    ):
         await desk.send(json.dumps({"type": "hello", "token": editor}))
         assert (await recv(desk))["type"] == "welcome"
         assert (await recv(desk))["type"] == "snapshot"
         await recv(public)
         async with bureau(server, token) as b:
-            await b.send(report("security", severity="incident", category="security", text="BÍ MẬT"))
+            await b.send(
+                report("security", severity="incident", category="security", text="BÍ MẬT")
+            )
             await b.send(report("note", text="nội bộ", audience="internal"))
             await b.send(report("note", text="công khai"))
         seen_by_desk = await updates(desk, 3)
@@ -129,12 +135,16 @@ async def test_editor_feed_needs_an_editor_token(server):
 async def test_two_processes_on_one_database_behave_as_one(spawn_server, db_url):
     a, b = spawn_server(), spawn_server()
     tokens = [await issue(db_url, code) for code in ("01", "79")]
-    async with websockets.connect(a.server.live_url()) as va, \
-            websockets.connect(b.server.live_url()) as vb:
+    async with (
+        websockets.connect(a.server.live_url()) as va,
+        websockets.connect(b.server.live_url()) as vb,
+    ):
         assert (await recv(va))["type"] == (await recv(vb))["type"] == "snapshot"
         async with bureau(a.server, tokens[0]) as ba, bureau(b.server, tokens[1]) as bb:
             for i in range(10):
-                await (ba if i % 2 else bb).send(report(voted=10 + i, as_of=f"2021-05-23T{8 + i:02d}:00:00+07:00"))
+                await (ba if i % 2 else bb).send(
+                    report(voted=10 + i, as_of=f"2021-05-23T{8 + i:02d}:00:00+07:00")
+                )
         seq_a = [u["seq"] for u in await updates(va, 10)]
         seq_b = [u["seq"] for u in await updates(vb, 10)]
     assert seq_a == seq_b == list(range(1, 11))
@@ -167,8 +177,9 @@ async def test_killing_the_listen_connection_does_not_leave_viewers_silent(spawn
 
 
 async def test_a_viewer_that_never_reads_is_dropped_without_slowing_readers(db_url):
-    async with serve_in_loop(db_url, VOTEWIRE_VIEWER_QUEUE="8", VOTEWIRE_COALESCE_MS="0",
-                                 VOTEWIRE_RATE_BURST="100000") as srv:
+    async with serve_in_loop(
+        db_url, VOTEWIRE_VIEWER_QUEUE="8", VOTEWIRE_COALESCE_MS="0", VOTEWIRE_RATE_BURST="100000"
+    ) as srv:
         token = await srv.token("01")
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no autotuning: fills fast
@@ -192,14 +203,20 @@ async def test_a_viewer_that_never_reads_is_dropped_without_slowing_readers(db_u
         assert_chain(0, got)
         async with httpx.AsyncClient() as c:
             metrics = (await c.get(f"{srv.http}/metrics")).text
-        dropped = [line for line in metrics.splitlines() if line.startswith("votewire_dropped_viewers_total")]
+        dropped = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("votewire_dropped_viewers_total")
+        ]
         kinds = []
         try:
             while True:
                 kinds.append((await recv(stuck, 2))["type"])
         except (TimeoutError, websockets.ConnectionClosed):
             pass
-        assert "resync" in kinds or stuck.close_code is not None or float(dropped[0].split()[-1]) >= 1
+        assert (
+            "resync" in kinds or stuck.close_code is not None or float(dropped[0].split()[-1]) >= 1
+        )
         assert len([k for k in kinds if k in ("update", "batch")]) < n
         await stuck.close()
         await reader.close()
