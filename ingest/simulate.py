@@ -68,6 +68,7 @@ async def run(
     days = (shift_to - day).days if shift_to else 0
     events = [shift_event(e, days) for e in scenario["events"]]
     origin = datetime.fromisoformat(f"{(shift_to or day).isoformat()}T{start}:00{scenario['zone']}")
+    day_end = origin.replace(hour=23, minute=59)  # later re-votes follow at once, not days later
     by_province: dict[str, list[dict]] = {}
     for e in events:
         by_province.setdefault(e["province"], []).append(e)
@@ -82,7 +83,8 @@ async def run(
         client = clients[code]
         for e in by_province[code]:
             if speed > 0:
-                due = (datetime.fromisoformat(e["t"]) - origin).total_seconds() / speed
+                when = min(datetime.fromisoformat(e["t"]), day_end)
+                due = (when - origin).total_seconds() / speed
                 delay = due - (time.monotonic() - t0)
                 if delay > 0:
                     await asyncio.sleep(delay)
