@@ -69,8 +69,11 @@ class Votewire:
             RateLimiter(s.rate_per_s, s.rate_burst),
             on_commit=self.hub.committed,
         )
+        self.desk.start()
 
     async def stop(self) -> None:
+        if self.desk:
+            await self.desk.stop()
         if self.hub:
             await self.hub.stop()
         if self.pool:

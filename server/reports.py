@@ -7,6 +7,7 @@ then in the database under one lock the repeated `id`, history (`regression`) an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,63 @@ class Desk:
     rate: RateLimiter
     on_commit: Any = None
     """Called with the new seq after each accepted report (the local fan-out's wake-up)."""
+    _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    _writer: asyncio.Task | None = None
+
+    MAX_BATCH = 256
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_batches(), name="votewire-writer")
+
+    async def stop(self) -> None:
+        """Graceful: reports already queued are written and acked, then the writer ends."""
+        if self._writer is not None:
+            self._queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), 15)
+            except TimeoutError:
+                self._writer.cancel()
+
+    async def _write(self, item: dict) -> store.Outcome:
+        if self._writer is None or self._writer.done():
+            raise unavailable()
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, fut))
+        return await fut
+
+    async def _write_batches(self) -> None:
+        """The process's one writer: reports that arrive while a transaction is in flight
+        go together in the next one, so concurrent bureaus share a commit (and its fsync)."""
+        closing = False
+        while not closing:
+            batch = []
+            entry = await self._queue.get()
+            while True:
+                if entry is None:
+                    closing = True
+                else:
+                    batch.append(entry)
+                if closing or self._queue.empty() or len(batch) >= self.MAX_BATCH:
+                    break
+                entry = self._queue.get_nowait()
+            if batch:
+                await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list) -> None:
+        try:
+            async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
+                outcomes = await store.accept_batch(
+                    conn, [item for item, _ in batch], self.settings.election.rehearsal
+                )
+        except (ContractError, *store.DB_ERRORS, asyncpg.PostgresError) as exc:
+            log.warning("batch of %d not stored: %s", len(batch), exc)
+            for _item, fut in batch:
+                if not fut.done():
+                    fut.set_exception(unavailable())
+            return
+        for (_item, fut), outcome in zip(batch, outcomes, strict=True):
+            if not fut.done():
+                fut.set_result(outcome)
 
     async def submit(self, report: Report, bearer: store.Bearer) -> dict:
         """Store `report` for `bearer` and return the ack; raises a `ContractError`."""
@@ -76,30 +134,25 @@ class Desk:
             voted, registered = turnout_figures(report, self.registered[province])
             given = report.fields.turnout_pct  # type: ignore[attr-defined]
             pct = given if given is not None else voted / registered * 100
+        item = {
+            "id": str(report.uuid),
+            "province": province,
+            "kind": report.kind,
+            "as_of": report.as_of.isoformat(),
+            "data": report.data,
+            "voted": voted,
+            "registered": registered,
+            "turnout_pct": pct,
+            "correction": bool(getattr(report.fields, "correction", False)),
+            "audience": report.audience,
+            "token_id": bearer.token_id,
+            "rate_ok": self.rate.allowed(bearer.token_id),
+        }
         try:
-            async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
-                out = await store.accept_report(
-                    conn,
-                    id=report.uuid,
-                    province=province,
-                    kind=report.kind,
-                    as_of=report.as_of,
-                    data=report.data,
-                    voted=voted,
-                    registered=registered,
-                    turnout_pct=pct,
-                    correction=bool(getattr(report.fields, "correction", False)),
-                    audience=report.audience,
-                    token_id=bearer.token_id,
-                    rate_ok=self.rate.allowed(bearer.token_id),
-                    rehearsal=self.settings.election.rehearsal,
-                )
+            out = await self._write(item)
         except ContractError as exc:
             exc.id = report.id
             raise
-        except (*store.DB_ERRORS, asyncpg.PostgresError) as exc:
-            log.warning("report %s not stored: %s", report.id, exc)
-            raise unavailable(report.id) from exc
         return self._answer(report, bearer, out)
 
     def _province(self, report: Report, bearer: store.Bearer) -> str:

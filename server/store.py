@@ -178,24 +178,13 @@ class Outcome:
     detail: dict | None
 
 
-async def accept_report(conn: asyncpg.Connection, **r: Any) -> Outcome:
-    row = await conn.fetchrow(
-        "SELECT * FROM accept_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        r["id"],
-        r["province"],
-        r["kind"],
-        r["as_of"],
-        r["data"],
-        r["voted"],
-        r["registered"],
-        r["turnout_pct"],
-        r["correction"],
-        r["audience"],
-        r["token_id"],
-        r["rate_ok"],
-        r["rehearsal"],
-    )
-    return Outcome(row["outcome"], row["seq"], row["detail"])
+async def accept_batch(
+    conn: asyncpg.Connection, items: list[dict], rehearsal: bool
+) -> list[Outcome]:
+    """Accept reports in one transaction (see `accept_batch` in migrations/001); each item
+    has the keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings)."""
+    rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", items, rehearsal)
+    return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
 
 
 async def last_seq(conn: asyncpg.Connection) -> int:

@@ -81,10 +81,6 @@ async def template(pg_url):
     await store.seed_provinces(conn, provinces())
     await conn.close()
     yield TEMPLATE
-    names = await admin.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'vw_t_%'")
-    for row in names:
-        with contextlib.suppress(Exception):
-            await admin.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
     await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
     await admin.close()
 

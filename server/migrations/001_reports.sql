@@ -28,9 +28,10 @@ CREATE TABLE counter (
 );
 INSERT INTO counter VALUES (true, 0, 0);
 
+-- `seq` is NULL only inside the accepting transaction, before the counter is taken.
 CREATE TABLE reports (
-    seq          bigint PRIMARY KEY,
-    id           uuid NOT NULL UNIQUE,
+    id           uuid PRIMARY KEY,
+    seq          bigint UNIQUE,
     province     text NOT NULL REFERENCES provinces,
     kind         text NOT NULL,
     as_of        timestamptz NOT NULL,
@@ -69,44 +70,48 @@ $$;
 
 -- One province's entry of the picture at `at` (protocol §2), for editors (internal) or the
 -- public: the latest accepted figure of each kind whose as_of is at or before `at`.
+-- PL/pgSQL so that its plans are cached per connection (a SQL function is re-planned per call).
 CREATE FUNCTION province_entry(p text, at timestamptz, internal boolean) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    pr provinces%ROWTYPE;
+    t record;
+    c jsonb;
+    revotes bigint;
+    sec int;
+    last_at timestamptz;
+BEGIN
+    SELECT * INTO pr FROM provinces WHERE code = p;
+    SELECT r.voted, r.registered, r.turnout_pct, r.as_of INTO t FROM reports r
+    WHERE r.province = p AND r.kind = 'turnout' AND NOT r.retracted AND r.as_of <= at
+    ORDER BY r.as_of DESC, r.seq DESC LIMIT 1;
+    SELECT r.data INTO c FROM reports r
+    WHERE r.province = p AND r.kind = 'completion' AND NOT r.retracted AND r.as_of <= at
+    ORDER BY r.as_of DESC, r.seq DESC LIMIT 1;
+    SELECT count(*) INTO revotes FROM (
+        SELECT DISTINCT ON (r.data->>'level', lower(r.data->>'unit')) r.data->>'status' AS status
+        FROM reports r
+        WHERE r.province = p AND r.kind = 'revote' AND NOT r.retracted AND r.as_of <= at
+        ORDER BY r.data->>'level', lower(r.data->>'unit'), r.as_of DESC, r.seq DESC
+    ) u WHERE u.status IS DISTINCT FROM 'cancelled';
+    SELECT max(severity_rank(r.data->>'severity')) INTO sec FROM reports r
+    WHERE r.province = p AND r.kind = 'security' AND NOT r.retracted AND r.as_of <= at
+      AND (internal OR r.audience = 'public');
+    SELECT max(r.as_of) INTO last_at FROM reports r
+    WHERE r.province = p AND NOT r.retracted AND r.as_of <= at
+      AND (internal OR r.audience = 'public');
+    RETURN jsonb_build_object(
         'code', pr.code, 'name', pr.name, 'name_en', pr.name_en, 'region', pr.region,
         'voted', t.voted, 'registered', t.registered, 'turnout_pct', t.turnout_pct,
         'as_of', t.as_of,
-        'areas_done', (c.data->>'areas_done')::bigint,
-        'areas_total', (c.data->>'areas_total')::bigint,
-        'units_done', (c.data->>'units_done')::bigint,
-        'units_total', (c.data->>'units_total')::bigint,
-        'revote_units', (
-            SELECT count(*) FROM (
-                SELECT DISTINCT ON (r.data->>'level', lower(r.data->>'unit')) r.data->>'status' AS status
-                FROM reports r
-                WHERE r.province = p AND r.kind = 'revote' AND NOT r.retracted AND r.as_of <= at
-                ORDER BY r.data->>'level', lower(r.data->>'unit'), r.as_of DESC, r.seq DESC
-            ) u WHERE u.status IS DISTINCT FROM 'cancelled'),
-        'security_level', (
-            SELECT CASE max(severity_rank(s.data->>'severity'))
-                   WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END
-            FROM reports s
-            WHERE s.province = p AND s.kind = 'security' AND NOT s.retracted AND s.as_of <= at
-              AND (internal OR s.audience = 'public')),
-        'last_report_at', (
-            SELECT max(l.as_of) FROM reports l
-            WHERE l.province = p AND NOT l.retracted AND l.as_of <= at
-              AND (internal OR l.audience = 'public'))
-    )
-    FROM provinces pr
-    LEFT JOIN LATERAL (
-        SELECT voted, registered, turnout_pct, as_of FROM reports
-        WHERE province = p AND kind = 'turnout' AND NOT retracted AND as_of <= at
-        ORDER BY as_of DESC, seq DESC LIMIT 1) t ON true
-    LEFT JOIN LATERAL (
-        SELECT data FROM reports
-        WHERE province = p AND kind = 'completion' AND NOT retracted AND as_of <= at
-        ORDER BY as_of DESC, seq DESC LIMIT 1) c ON true
-    WHERE pr.code = p
+        'areas_done', (c->>'areas_done')::bigint,
+        'areas_total', (c->>'areas_total')::bigint,
+        'units_done', (c->>'units_done')::bigint,
+        'units_total', (c->>'units_total')::bigint,
+        'revote_units', revotes,
+        'security_level', CASE sec WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END,
+        'last_report_at', last_at);
+END
 $$;
 
 -- The national figures from a picture's province entries: the one definition of national
@@ -137,9 +142,10 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('national', national_of(a), 'provinces', a) FROM arr
 $$;
 
--- Accept one validated report: the duplicate check, the history check and the write, in one
--- round trip and under the counter's row lock. Outcomes: accepted, duplicate, conflict (same
--- id, other content), regression (detail = the figure it would undercut), rate_limited.
+-- Accept one validated report in one round trip. Outcomes: accepted, duplicate, conflict
+-- (same id, other content), regression (detail = the figure it would undercut), rate_limited.
+-- Locks, always in this order: the id (advisory), the province's state row, the counter.
+-- Only the last part (seq, national figures, feed row, commit) runs under the counter lock.
 CREATE FUNCTION accept_report(
     r_id uuid, r_province text, r_kind text, r_as_of timestamptz, r_data jsonb,
     r_voted bigint, r_registered bigint, r_pct double precision, r_correction boolean,
@@ -156,7 +162,7 @@ DECLARE
     event jsonb;
     visible boolean := r_audience = 'public';
 BEGIN
-    SELECT * INTO c FROM counter FOR UPDATE;
+    PERFORM pg_advisory_xact_lock(hashtextextended(r_id::text, 0));
     SELECT * INTO old FROM reports WHERE id = r_id;
     IF FOUND THEN
         seq := old.seq;
@@ -168,6 +174,7 @@ BEGIN
         END IF;
         RETURN;
     END IF;
+    PERFORM 1 FROM province_state WHERE code = r_province FOR UPDATE;
     IF r_kind = 'turnout' AND NOT r_correction THEN
         SELECT t.voted, t.as_of INTO prev FROM reports t
         WHERE t.province = r_province AND t.kind = 'turnout' AND NOT t.retracted
@@ -184,19 +191,22 @@ BEGIN
         RETURN;
     END IF;
 
-    seq := c.seq + 1;
-    INSERT INTO reports (seq, id, province, kind, as_of, data, voted, registered, turnout_pct,
+    INSERT INTO reports (id, province, kind, as_of, data, voted, registered, turnout_pct,
                          correction, audience, token_id)
-    VALUES (seq, r_id, r_province, r_kind, r_as_of, r_data, r_voted, r_registered, r_pct,
+    VALUES (r_id, r_province, r_kind, r_as_of, r_data, r_voted, r_registered, r_pct,
             r_correction, r_audience, r_token);
     UPDATE province_state
        SET public = province_entry(r_province, 'infinity', false),
            internal = province_entry(r_province, 'infinity', true)
      WHERE code = r_province
     RETURNING public, internal INTO pub, int_;
-    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
     event := jsonb_build_object('id', r_id, 'kind', r_kind, 'as_of', r_as_of,
                                 'province', r_province, 'data', r_data);
+
+    SELECT * INTO c FROM counter FOR UPDATE;
+    seq := c.seq + 1;
+    UPDATE reports SET seq = accept_report.seq WHERE id = r_id;
+    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
     INSERT INTO feed (seq, public_prev, public, internal) VALUES (
         seq,
         CASE WHEN visible THEN c.public_seq END,
@@ -210,5 +220,27 @@ BEGIN
                        public_seq = CASE WHEN visible THEN accept_report.seq ELSE counter.public_seq END;
     PERFORM pg_notify('votewire_feed', seq::text);
     outcome := 'accepted';
+END
+$$;
+
+-- Several reports in one transaction and one round trip (one commit, one fsync for all):
+-- each item gets its own outcome, a refused item stores nothing and does not stop the rest.
+CREATE FUNCTION accept_batch(items jsonb, rehearsal boolean)
+RETURNS TABLE (outcome text, seq bigint, detail jsonb) LANGUAGE plpgsql AS $$
+DECLARE
+    it jsonb;
+    r record;
+BEGIN
+    FOR it IN SELECT value FROM jsonb_array_elements(items) LOOP
+        SELECT * INTO r FROM accept_report(
+            (it->>'id')::uuid, it->>'province', it->>'kind', (it->>'as_of')::timestamptz,
+            it->'data', (it->>'voted')::bigint, (it->>'registered')::bigint,
+            (it->>'turnout_pct')::double precision, (it->>'correction')::boolean,
+            it->>'audience', (it->>'token_id')::bigint, (it->>'rate_ok')::boolean, rehearsal);
+        outcome := r.outcome;
+        seq := r.seq;
+        detail := r.detail;
+        RETURN NEXT;
+    END LOOP;
 END
 $$;

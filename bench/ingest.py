@@ -1,0 +1,123 @@
+"""Ingest throughput: 63 bureau sockets sending reports and awaiting acks, against the
+bare database doing the same insert+commit, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--reports 40]
+
+Prints acked reports/s and p50/p99 ack latency for votewire, and for two baselines on the
+same Postgres: one asyncpg loop (insert+commit, sequential) and 63 concurrent asyncpg
+loops (one connection each, like the 63 bureaus). Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+import asyncpg
+import websockets
+
+from bench.common import fresh_database, pct, postgres_server, serve
+from ingest.fixtures import provinces
+from server import store
+from server.auth import new_token
+
+BASELINE_TABLE = """CREATE TABLE bare (seq bigserial PRIMARY KEY, id uuid UNIQUE, province text,
+    kind text, as_of timestamptz, data jsonb, received_at timestamptz DEFAULT now())"""
+BASELINE_INSERT = (
+    "INSERT INTO bare (id, province, kind, as_of, data) VALUES ($1, $2, 'turnout', $3, $4)"
+)
+
+
+async def baseline(url: str, loops: int, per_loop: int) -> tuple[float, list[float]]:
+    conns = [await asyncpg.connect(url) for _ in range(loops)]
+    await conns[0].execute("DROP TABLE IF EXISTS bare")
+    await conns[0].execute(BASELINE_TABLE)
+    lat: list[float] = []
+    as_of = "2021-05-23T11:00:00+07:00"
+    from datetime import datetime
+
+    t_as_of = datetime.fromisoformat(as_of)
+
+    async def loop(conn, code: str) -> None:
+        for i in range(per_loop):
+            t0 = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute(BASELINE_INSERT, uuid.uuid4(), code, t_as_of, json.dumps({"voted": i}))
+            lat.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(c, f"{i:02d}") for i, c in enumerate(conns)))
+    elapsed = time.perf_counter() - t0
+    for c in conns:
+        await c.close()
+    return loops * per_loop / elapsed, lat
+
+
+async def votewire(url: str, port: int, per_bureau: int) -> tuple[float, list[float]]:
+    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
+    tokens = {}
+    for p in provinces():
+        tokens[p.code] = new_token()
+        await store.issue_token(conn, tokens[p.code], "bureau", p.code, "bench")
+    await conn.close()
+    lat: list[float] = []
+
+    async def bureau(code: str) -> None:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/bureau", compression=None) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": tokens[code]}))
+            assert json.loads(await ws.recv())["type"] == "welcome"
+            for i in range(per_bureau):
+                minute = 7 * 60 + i
+                report = {
+                    "type": "report",
+                    "id": str(uuid.uuid4()),
+                    "kind": "turnout",
+                    "as_of": f"2021-05-23T{minute // 60:02d}:{minute % 60:02d}:00+07:00",
+                    "data": {"voted": 1000 + i},
+                }
+                t0 = time.perf_counter()
+                await ws.send(json.dumps(report))
+                answer = json.loads(await ws.recv())
+                lat.append(time.perf_counter() - t0)
+                assert answer["type"] == "ack", answer
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(bureau(p.code) for p in provinces()))
+    elapsed = time.perf_counter() - t0
+    return len(provinces()) * per_bureau / elapsed, lat
+
+
+def line(name: str, rate: float, lat: list[float]) -> str:
+    return (
+        f"{name:<34} {rate:8.0f} reports/s   p50 {pct(lat, 50) * 1000:6.1f} ms"
+        f"   p99 {pct(lat, 99) * 1000:6.1f} ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=40, help="reports per bureau")
+    args = parser.parse_args()
+    with postgres_server() as server_url:
+        async with fresh_database(server_url) as url:
+            with serve(url) as (port, _proc):
+                # warm up the server's pool and plans
+                await votewire(url, port, 2)
+                vw_rate, vw_lat = await votewire(url, port, args.reports)
+            seq_rate, seq_lat = await baseline(url, 1, 63 * args.reports // 4)
+            par_rate, par_lat = await baseline(url, 63, args.reports)
+    print(f"63 bureaus x {args.reports} reports, acks awaited one by one")
+    print(line("votewire /ws/bureau (63 sockets)", vw_rate, vw_lat))
+    print(line("bare asyncpg insert+commit, 1 loop", seq_rate, seq_lat))
+    print(line("bare asyncpg insert+commit, 63 loops", par_rate, par_lat))
+    print(f"ratio votewire / 1 loop   = {vw_rate / seq_rate:.2f}")
+    print(f"ratio votewire / 63 loops = {vw_rate / par_rate:.2f}")
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.run(main())
