@@ -201,6 +201,42 @@ async def report_log(conn: asyncpg.Connection, province: str | None = None) -> l
     return [dict(r) for r in rows]
 
 
+# --- editors' actions ---------------------------------------------------------------------
+
+
+async def apply_action(
+    conn: asyncpg.Connection,
+    report_id: str,
+    action: str,
+    *,
+    token_id: int | None,
+    actor: str | None,
+    why: str | None,
+    rehearsal: bool,
+) -> Outcome:
+    """verify / publish / retract / annotate one report (migrations/002), audited."""
+    row = await conn.fetchrow(
+        "SELECT * FROM apply_action($1::uuid, $2, $3, $4, $5, $6)",
+        report_id,
+        action,
+        token_id,
+        actor,
+        why,
+        rehearsal,
+    )
+    return Outcome(row["outcome"], row["seq"], None)
+
+
+async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT a.id, a.seq, a.action, a.actor, a.why, a.at, t.role
+           FROM actions a LEFT JOIN tokens t ON t.id = a.token_id
+           WHERE a.report_id = $1::uuid ORDER BY a.id""",
+        report_id,
+    )
+    return [dict(r) for r in rows]
+
+
 # --- pictures ----------------------------------------------------------------------------
 
 

@@ -142,10 +142,45 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('national', national_of(a), 'provinces', a) FROM arr
 $$;
 
--- Accept one validated report in one round trip. Outcomes: accepted, duplicate, conflict
--- (same id, other content), regression (detail = the figure it would undercut), rate_limited.
+-- Publish one change of a province's picture: refresh its state (outside the global lock),
+-- then under the counter's row lock take the next seq, compute the national figures and
+-- write the feed row (an encoded frame per audience), and NOTIFY the seq. The caller's
+-- transaction must already hold the province's state row lock.
+CREATE FUNCTION record_change(p text, event jsonb, visible boolean, rehearsal boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c counter%ROWTYPE;
+    pub jsonb;
+    int_ jsonb;
+    nat jsonb;
+    n bigint;
+BEGIN
+    UPDATE province_state
+       SET public = province_entry(p, 'infinity', false),
+           internal = province_entry(p, 'infinity', true)
+     WHERE code = p
+    RETURNING public, internal INTO pub, int_;
+    SELECT * INTO c FROM counter FOR UPDATE;
+    n := c.seq + 1;
+    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
+    INSERT INTO feed (seq, public_prev, public, internal) VALUES (
+        n,
+        CASE WHEN visible THEN c.public_seq END,
+        CASE WHEN visible THEN jsonb_build_object(
+            'type', 'update', 'seq', n, 'prev', c.public_seq, 'event', event,
+            'province', pub, 'national', nat, 'rehearsal', rehearsal)::text END,
+        jsonb_build_object(
+            'type', 'update', 'seq', n, 'prev', c.seq, 'event', event,
+            'province', int_, 'national', nat, 'rehearsal', rehearsal)::text);
+    UPDATE counter SET seq = n, public_seq = CASE WHEN visible THEN n ELSE c.public_seq END;
+    PERFORM pg_notify('votewire_feed', n::text);
+    RETURN n;
+END
+$$;
+
+-- Accept one validated report. Outcomes: accepted, duplicate, conflict (same id, other
+-- content), regression (detail = the figure it would undercut), rate_limited.
 -- Locks, always in this order: the id (advisory), the province's state row, the counter.
--- Only the last part (seq, national figures, feed row, commit) runs under the counter lock.
 CREATE FUNCTION accept_report(
     r_id uuid, r_province text, r_kind text, r_as_of timestamptz, r_data jsonb,
     r_voted bigint, r_registered bigint, r_pct double precision, r_correction boolean,
@@ -153,14 +188,8 @@ CREATE FUNCTION accept_report(
     OUT outcome text, OUT seq bigint, OUT detail jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
-    c counter%ROWTYPE;
     old reports%ROWTYPE;
     prev record;
-    pub jsonb;
-    int_ jsonb;
-    nat jsonb;
-    event jsonb;
-    visible boolean := r_audience = 'public';
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(r_id::text, 0));
     SELECT * INTO old FROM reports WHERE id = r_id;
@@ -190,35 +219,17 @@ BEGIN
         outcome := 'rate_limited';
         RETURN;
     END IF;
-
     INSERT INTO reports (id, province, kind, as_of, data, voted, registered, turnout_pct,
                          correction, audience, token_id)
     VALUES (r_id, r_province, r_kind, r_as_of, r_data, r_voted, r_registered, r_pct,
             r_correction, r_audience, r_token);
-    UPDATE province_state
-       SET public = province_entry(r_province, 'infinity', false),
-           internal = province_entry(r_province, 'infinity', true)
-     WHERE code = r_province
-    RETURNING public, internal INTO pub, int_;
-    event := jsonb_build_object('id', r_id, 'kind', r_kind, 'as_of', r_as_of,
-                                'province', r_province, 'data', r_data);
-
-    SELECT * INTO c FROM counter FOR UPDATE;
-    seq := c.seq + 1;
+    seq := record_change(
+        r_province,
+        jsonb_build_object('id', r_id, 'kind', r_kind, 'as_of', r_as_of,
+                           'province', r_province, 'data', r_data),
+        r_audience = 'public',
+        rehearsal);
     UPDATE reports SET seq = accept_report.seq WHERE id = r_id;
-    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
-    INSERT INTO feed (seq, public_prev, public, internal) VALUES (
-        seq,
-        CASE WHEN visible THEN c.public_seq END,
-        CASE WHEN visible THEN jsonb_build_object(
-            'type', 'update', 'seq', seq, 'prev', c.public_seq, 'event', event,
-            'province', pub, 'national', nat, 'rehearsal', rehearsal)::text END,
-        jsonb_build_object(
-            'type', 'update', 'seq', seq, 'prev', c.seq, 'event', event,
-            'province', int_, 'national', nat, 'rehearsal', rehearsal)::text);
-    UPDATE counter SET seq = accept_report.seq,
-                       public_seq = CASE WHEN visible THEN accept_report.seq ELSE counter.public_seq END;
-    PERFORM pg_notify('votewire_feed', seq::text);
     outcome := 'accepted';
 END
 $$;
