@@ -45,7 +45,8 @@ async def baseline(url: str, loops: int, per_loop: int) -> tuple[float, list[flo
         for i in range(per_loop):
             t0 = time.perf_counter()
             async with conn.transaction():
-                await conn.execute(BASELINE_INSERT, uuid.uuid4(), code, t_as_of, json.dumps({"voted": i}))
+                data = json.dumps({"voted": i})
+                await conn.execute(BASELINE_INSERT, uuid.uuid4(), code, t_as_of, data)
             lat.append(time.perf_counter() - t0)
 
     t0 = time.perf_counter()

@@ -76,7 +76,10 @@ def page_config(app) -> dict[str, Any]:
         "max_tags": _max_len("note", "tags"),
         "max_frame": app.settings.max_frame,
         "tags": NOTE_TAGS,
-        "provinces": [{"code": p.code, "name": p.name, "name_en": p.name_en} for p in provinces()],
+        "provinces": [
+            {"code": p.code, "name": p.name, "name_en": p.name_en, "registered": p.registered}
+            for p in provinces()
+        ],
     }
 
 

@@ -82,7 +82,7 @@ async def test_turnout_cannot_be_published_and_verify_is_audited_but_private(ser
         t = report(voted=5)
         await b.send(t)
     assert (await act(server.db_url, t["id"], "publish")).outcome == "not_publishable"
-    async with websockets.connect(server.live_url(since=1)) as viewer:
+    async with websockets.connect(server.live_url(since=1)):
         assert (await act(server.db_url, t["id"], "verify")).outcome == "done"
         assert (await act(server.db_url, t["id"], "annotate", "gọi lại xác nhận")).outcome == "done"
         await asyncio.sleep(0.5)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 import asyncio
 import json
 
+import asyncpg
 import websockets
 
 from ingest import scenario, simulate
@@ -47,3 +46,10 @@ async def test_a_day_with_dropped_sockets_stores_each_report_exactly_once(server
     assert national["provinces_reporting"] == 63
     at_1730 = (await server.snapshot(at="2021-05-23T17:30:00+07:00"))["national"]
     assert round(at_1730["turnout_pct"], 2) == 95.65 and at_1730["provinces_reporting"] == 63
+    assert seen[-1]["national"] == national  # the viewer's last picture is the snapshot's
+    seqs = [u["seq"] for u in seen]
+    assert seqs == sorted(set(seqs)) and seen[0]["prev"] == first["seq"]
+    prev = first["seq"]
+    for u in seen:
+        assert u["prev"] == prev
+        prev = u["seq"]
