@@ -35,11 +35,11 @@ def _frame_id(raw: str | bytes) -> str | None:
 async def bureau_socket(ws: WebSocket) -> None:
     await ws.accept()
     app = ws.app.state.votewire
-    bearer = await auth.socket_hello(ws, roles=("bureau", "editor", "admin"))
-    if bearer is None or not await auth.welcome(ws, bearer):
-        return
     refusals = 0
     try:
+        bearer = await auth.socket_hello(ws, roles=("bureau", "editor", "admin"))
+        if bearer is None or not await auth.welcome(ws, bearer):
+            return
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -80,6 +81,7 @@ def cmd_serve(args, settings) -> None:
             log_level="info",
             timeout_graceful_shutdown=10,
         )
+        SERVING["uvicorn"] = True
         uvicorn.Server(config).run()
 
 
@@ -161,6 +163,17 @@ def cmd_demo(args, settings) -> None:
     demo.run(args, settings)
 
 
+SERVING = {"uvicorn": False}
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C, so an embedded Postgres we started is stopped too.
+    While uvicorn serves it handles SIGTERM itself (graceful shutdown) and then re-raises
+    it: that second delivery is ignored so the shutdown can finish normally."""
+    if not SERVING["uvicorn"]:
+        raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="votewire", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=os.environ.get("VOTEWIRE_LOG", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",

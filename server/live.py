@@ -40,9 +40,9 @@ async def editor_live(ws: WebSocket) -> None:
     await ws.accept()
     try:
         bearer = await auth.socket_hello(ws, roles=("editor", "admin"))
-    except ContractError:
-        return
-    if bearer is None or not await auth.welcome(ws, bearer):
+        if bearer is None or not await auth.welcome(ws, bearer):
+            return
+    except (ContractError, WebSocketDisconnect, RuntimeError, OSError):
         return
     await _serve_viewer(ws, "internal")
 

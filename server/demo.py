@@ -1,0 +1,103 @@
+"""`votewire demo` (the README's run command): the server, a Postgres and a simulated
+election day together, the board open in a browser.
+
+The demo uses its own database `votewire_demo` (recreated at each start) on the embedded
+Postgres (or on DATABASE_URL's server), so it never touches real data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import webbrowser
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import uvicorn
+
+from ingest import scenario, simulate
+from server import store
+from server.app import create_app
+from server.auth import new_token
+from server.cli import SERVING, database, issue_bureau_tokens
+
+DEMO_DB = "votewire_demo"
+
+
+async def _recreate(server_url: str) -> str:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {DEMO_DB}")
+    finally:
+        await admin.close()
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{DEMO_DB}"))
+
+
+async def _editor_token(url: str, zone: str) -> str:
+    conn = await store.connect(url, zone)
+    try:
+        token = new_token()
+        await store.issue_token(conn, token, "editor", None, "demo editor")
+        return token
+    finally:
+        await conn.close()
+
+
+async def _main(args, settings, server_url: str) -> None:
+    logging.getLogger("votewire.reports").setLevel(logging.WARNING)
+    url = await _recreate(server_url)
+    app = create_app(settings, url)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        ws="websockets-sansio",
+        ws_max_size=settings.hard_frame,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    SERVING["uvicorn"] = True
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+            return
+        await asyncio.sleep(0.05)
+    tokens = await issue_bureau_tokens(url, settings.zone_name, "demo")
+    editor = await _editor_token(url, settings.zone_name)
+    base = f"http://127.0.0.1:{args.port}"
+    print(
+        f"\nvotewire demo: a simulated 23 May 2021 at {args.speed:g}x speed\n"
+        f"  wall board      {base}/board   (English: {base}/board?lang=en)\n"
+        f"  editors' desk   {base}/editor  (editor token: {editor})\n"
+        f"  bureau phone    {base}/report#token={tokens['01']}   (Hà Nội)\n"
+        f"  snapshot        {base}/api/snapshot\n"
+        "Ctrl-C stops the server and the database.\n",
+        flush=True,
+    )
+    if not args.no_browser:
+        with contextlib.suppress(Exception):
+            webbrowser.open(f"{base}/board")
+    day = asyncio.create_task(
+        simulate.run(
+            f"ws://127.0.0.1:{args.port}/ws/bureau", tokens, scenario.load(), speed=args.speed
+        )
+    )
+    await asyncio.wait({serving, day}, return_when=asyncio.FIRST_COMPLETED)
+    if day.done() and not day.cancelled() and day.exception() is None:
+        summary = day.result()
+        summary.pop("answers")
+        print(f"simulated day finished: {summary}\nstill serving; Ctrl-C to stop.", flush=True)
+    else:
+        day.cancel()
+        await asyncio.gather(day, return_exceptions=True)
+    await serving
+
+
+def run(args, settings) -> None:
+    with database(settings) as server_url, contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(args, settings, server_url))
