@@ -157,6 +157,27 @@ def cmd_simulate(args, settings) -> None:
     raise SystemExit(asyncio.run(simulate.main_async(args, tokens)))
 
 
+async def _reset(url: str, zone: str) -> int:
+    from server import store
+
+    conn = await store.connect(url, zone)
+    try:
+        await store.migrate(conn)
+        return await store.reset_reports(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_reset(args, settings) -> None:
+    if not args.rehearsal:
+        raise CliError(
+            "reset deletes every report: say --rehearsal to confirm this is rehearsal data"
+        )
+    with database(settings) as url:
+        count = asyncio.run(_reset(url, settings.zone_name))
+    print(f"deleted {count} report(s); every province is back to no figures", file=sys.stderr)
+
+
 def cmd_demo(args, settings) -> None:
     from server import demo
 
@@ -204,6 +225,10 @@ def main(argv: list[str] | None = None) -> None:
 
     add_arguments(p)
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("reset", help="clear rehearsal reports before the real day")
+    p.add_argument("--rehearsal", action="store_true", help="confirm: delete every report")
+    p.set_defaults(func=cmd_reset)
 
     p = sub.add_parser("demo", help="serve + a simulated election day, board in the browser")
     p.add_argument("--port", type=int, default=8000)

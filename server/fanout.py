@@ -103,18 +103,19 @@ class Viewer:
 
 
 class Wakeup(Protocol):
-    async def start(self, wake: Callable[[], None]) -> None: ...
+    async def start(self, wake: Callable[[str | None], None]) -> None: ...
     async def stop(self) -> None: ...
     def healthy(self) -> bool: ...
 
 
 class LocalWakeup:
-    """Wakes the reader on this process's own commits (see `Hub.committed`)."""
+    """One process only: nothing to listen to, the reader is woken by this process's own
+    commits (`Hub.committed`) and its poll."""
 
     def __init__(self) -> None:
-        self._wake: Callable[[], None] | None = None
+        self._wake: Callable[[str | None], None] | None = None
 
-    async def start(self, wake: Callable[[], None]) -> None:
+    async def start(self, wake: Callable[[str | None], None]) -> None:
         self._wake = wake
 
     async def stop(self) -> None:
@@ -122,10 +123,6 @@ class LocalWakeup:
 
     def healthy(self) -> bool:
         return True
-
-    def committed(self, seq: int) -> None:
-        if self._wake:
-            self._wake()
 
 
 class PostgresWakeup:
@@ -138,7 +135,7 @@ class PostgresWakeup:
         self._lost = asyncio.Event()
         self.reconnects = 0
 
-    async def start(self, wake: Callable[[], None]) -> None:
+    async def start(self, wake: Callable[[str | None], None]) -> None:
         self._wake = wake
         self._task = asyncio.create_task(self._run(), name="votewire-listen")
 
@@ -150,7 +147,7 @@ class PostgresWakeup:
             self.url, self.zone, timeout=self.timeout, application_name="votewire-listen"
         )
         conn.add_termination_listener(lambda _c: self._lost.set())
-        await conn.add_listener(CHANNEL, lambda *_a: self._wake())
+        await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self._wake(payload))
         self._conn = conn
         self._lost.clear()
 
@@ -160,7 +157,7 @@ class PostgresWakeup:
             try:
                 await self._open()
                 backoff = 0.2
-                self._wake()  # catch up on anything committed while we were away
+                self._wake(None)  # catch up on anything committed while we were away
                 while not self._lost.is_set():
                     try:
                         await asyncio.wait_for(self._lost.wait(), self.check_s)
@@ -209,7 +206,7 @@ class Hub:
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
             self.published = await store.last_seq(conn)
-        await self.wakeup.start(self._event.set)
+        await self.wakeup.start(self._notified)
         self._task = asyncio.create_task(self._run(), name="votewire-fanout")
 
     async def stop(self) -> None:
@@ -218,12 +215,14 @@ class Hub:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def _notified(self, payload: str | None) -> None:
+        if payload == "reset":  # `votewire reset`: every viewer starts again from a snapshot
+            self.resync_all()
+        self._event.set()
+
     def committed(self, seq: int) -> None:
         """Called by this process after each commit: wakes the local reader at once."""
-        if isinstance(self.wakeup, LocalWakeup):
-            self.wakeup.committed(seq)
-        else:
-            self._event.set()
+        self._event.set()
 
     def add(self, viewer: Viewer) -> None:
         self.viewers[viewer.audience].add(viewer)

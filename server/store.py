@@ -237,6 +237,22 @@ async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+async def reset_reports(conn: asyncpg.Connection) -> int:
+    """Delete every report and feed change ("live zeros"); tokens stay, `seq` continues so
+    no viewer mistakes the empty picture for an old one. Returns how many reports went."""
+    async with conn.transaction():
+        await conn.execute("SELECT 1 FROM counter FOR UPDATE")
+        count = await conn.fetchval("SELECT count(*) FROM reports")
+        await conn.execute("TRUNCATE reports, feed CASCADE")
+        await conn.execute(
+            """UPDATE province_state SET public = province_entry(code, 'infinity', false),
+                   internal = province_entry(code, 'infinity', true)"""
+        )
+        await conn.execute("UPDATE counter SET public_seq = seq")
+        await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
+    return count
+
+
 # --- pictures ----------------------------------------------------------------------------
 
 
@@ -287,5 +303,305 @@ async def reports_of_token(conn: asyncpg.Connection, token_id: int, limit: int) 
            FROM reports WHERE token_id = $1 ORDER BY seq DESC LIMIT $2""",
         token_id,
         limit,
+    )
+    return [dict(r) for r in rows]
+
+
+# --- the board ---------------------------------------------------------------------------
+
+
+async def board_items(conn: asyncpg.Connection, limit: int) -> list[dict]:
+    """The latest public notes and re-vote reports, newest first (the board's ticker).
+
+    Only `audience = 'public'` rows: an internal note never leaves here."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data FROM reports
+           WHERE kind IN ('note', 'revote') AND audience = 'public' AND NOT retracted
+             AND seq IS NOT NULL
+           ORDER BY as_of DESC, seq DESC LIMIT $1""",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def board_revotes(conn: asyncpg.Connection, limit: int) -> list[dict]:
+    """Each re-vote unit's latest public report (a unit is a province, level and unit name,
+    as the picture counts them), newest first."""
+    rows = await conn.fetch(
+        """SELECT * FROM (
+               SELECT DISTINCT ON (province, data->>'level', lower(data->>'unit'))
+                      seq, id::text AS id, province, as_of, data
+               FROM reports
+               WHERE kind = 'revote' AND audience = 'public' AND NOT retracted
+                 AND seq IS NOT NULL
+               ORDER BY province, data->>'level', lower(data->>'unit'), as_of DESC, seq DESC
+           ) u ORDER BY as_of DESC, seq DESC LIMIT $1""",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+# --- the editors' desk ---------------------------------------------------------------------
+# Sessions, tokens by id, the review queue, timelines, re-votes at a moment, official
+# figures, photos and the phase summary's notes (server/editor.py, server/charts.py).
+
+
+async def bearer_by_id(conn: asyncpg.Connection, token_id: int) -> Bearer | None:
+    """The bearer of a token id (an editor's session names its token), None when revoked."""
+    row = await conn.fetchrow(
+        "SELECT id, role, province FROM tokens WHERE id = $1 AND revoked_at IS NULL", token_id
+    )
+    return Bearer(row["id"], row["role"], row["province"]) if row else None
+
+
+async def list_tokens(conn: asyncpg.Connection) -> list[dict]:
+    """Every token ever issued, newest first (never the secret: only its hash is kept)."""
+    rows = await conn.fetch(
+        """SELECT id, role, province, label, created_at, revoked_at FROM tokens
+           ORDER BY id DESC"""
+    )
+    return [dict(r) for r in rows]
+
+
+async def revoke_token_id(conn: asyncpg.Connection, token_id: int) -> int:
+    status = await conn.execute(
+        "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
+    )
+    return int(status.split()[-1])
+
+
+async def timeline(
+    conn: asyncpg.Connection, moments: Sequence[datetime], codes: Sequence[str] = ()
+) -> list[dict]:
+    """Turnout at each moment in one query: the national figures (`national_of`, the one
+    definition) and the entries of the provinces in `codes`, each as the picture at that
+    moment would give them (latest accepted turnout figure at or before it, corrections
+    applied, retractions left out)."""
+    rows = await conn.fetch(
+        """SELECT m.t,
+                  national_of(jsonb_agg(jsonb_build_object(
+                      'voted', x.voted, 'registered', x.registered))) AS national,
+                  coalesce(jsonb_object_agg(pr.code, jsonb_build_object(
+                      'voted', x.voted, 'registered', x.registered,
+                      'turnout_pct', x.turnout_pct, 'as_of', x.as_of))
+                      FILTER (WHERE pr.code = ANY($2::text[])), '{}') AS provinces
+           FROM unnest($1::timestamptz[]) AS m(t)
+           CROSS JOIN provinces pr
+           LEFT JOIN LATERAL (
+               SELECT r.voted, r.registered, r.turnout_pct, r.as_of FROM reports r
+               WHERE r.province = pr.code AND r.kind = 'turnout' AND NOT r.retracted
+                 AND r.as_of <= m.t
+               ORDER BY r.as_of DESC, r.seq DESC LIMIT 1) x ON true
+           GROUP BY m.t ORDER BY m.t""",
+        list(moments),
+        list(codes),
+    )
+    return [dict(r) for r in rows]
+
+
+async def revotes_at(conn: asyncpg.Connection, at: datetime | None) -> list[dict]:
+    """The re-vote units counted by the picture at `at` (None = now): the latest report of
+    each (province, level, unit), cancelled ones left out, as `province_entry` counts them."""
+    rows = await conn.fetch(
+        """SELECT * FROM (
+               SELECT DISTINCT ON (r.province, r.data->>'level', lower(r.data->>'unit'))
+                      r.province, r.data->>'unit' AS unit, r.data->>'level' AS level,
+                      r.data->>'reason' AS reason,
+                      coalesce(r.data->>'status', 'announced') AS status,
+                      r.data->>'note' AS note, r.as_of
+               FROM reports r
+               WHERE r.kind = 'revote' AND NOT r.retracted AND r.as_of <= coalesce($1, 'infinity')
+               ORDER BY r.province, r.data->>'level', lower(r.data->>'unit'),
+                        r.as_of DESC, r.seq DESC) u
+           WHERE u.status <> 'cancelled'
+           ORDER BY u.province, u.level, u.unit""",
+        at,
+    )
+    return [dict(r) for r in rows]
+
+
+async def review_queue(conn: asyncpg.Connection, *, jump_pp: float, limit: int) -> list[dict]:
+    """What the desk must look at, newest first: corrections, turnout figures that move by
+    more than `jump_pp` points from the province's previous accepted figure, every security
+    note, every internal note, and anything an editor has already acted on. Each row carries
+    the previous figure (`prev_pct`, `prev_as_of`) and the number of actions taken."""
+    rows = await conn.fetch(
+        """WITH moves AS (
+               SELECT r.id, p.turnout_pct AS prev_pct, p.as_of AS prev_as_of
+               FROM reports r
+               LEFT JOIN LATERAL (
+                   SELECT q.turnout_pct, q.as_of FROM reports q
+                   WHERE q.province = r.province AND q.kind = 'turnout' AND NOT q.retracted
+                     AND q.id <> r.id AND (q.as_of, q.seq) < (r.as_of, r.seq)
+                   ORDER BY q.as_of DESC, q.seq DESC LIMIT 1) p ON true
+               WHERE r.kind = 'turnout')
+           SELECT r.seq, r.id::text AS id, r.province, r.kind, r.as_of, r.data, r.audience,
+                  r.retracted, r.verified, r.correction, r.received_at, r.turnout_pct,
+                  m.prev_pct, m.prev_as_of,
+                  (SELECT count(*) FROM actions a WHERE a.report_id = r.id) AS actions
+           FROM reports r LEFT JOIN moves m ON m.id = r.id
+           WHERE r.kind = 'security'
+              OR (r.kind = 'note' AND r.audience = 'internal')
+              OR r.correction
+              OR abs(r.turnout_pct - m.prev_pct) > $1
+              OR EXISTS (SELECT 1 FROM actions a WHERE a.report_id = r.id)
+           ORDER BY r.seq DESC LIMIT $2""",
+        jump_pp,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def latest_turnout(conn: asyncpg.Connection) -> list[dict]:
+    """Each province's current turnout report (the one its picture shows), with its id."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (r.province) r.seq, r.id::text AS id, r.province, r.kind,
+                  r.as_of, r.data, r.audience, r.retracted, r.verified, r.correction,
+                  r.received_at, r.turnout_pct,
+                  (SELECT count(*) FROM actions a WHERE a.report_id = r.id) AS actions
+           FROM reports r WHERE r.kind = 'turnout' AND NOT r.retracted
+           ORDER BY r.province, r.as_of DESC, r.seq DESC"""
+    )
+    return [dict(r) for r in rows]
+
+
+async def report_by_id(conn: asyncpg.Connection, report_id: str) -> dict | None:
+    row = await conn.fetchrow(
+        """SELECT seq, id::text AS id, province, kind, as_of, data, audience, retracted,
+                  verified, correction, received_at, turnout_pct, token_id
+           FROM reports WHERE id = $1::uuid""",
+        report_id,
+    )
+    return dict(row) if row else None
+
+
+async def add_official(
+    conn: asyncpg.Connection,
+    *,
+    province: str | None,
+    as_of: datetime,
+    turnout_pct: float,
+    voted: int | None,
+    registered: int | None,
+    source: str,
+    token_id: int | None,
+    actor: str | None,
+) -> int:
+    return await conn.fetchval(
+        """INSERT INTO official_figures
+               (province, as_of, turnout_pct, voted, registered, source, token_id, actor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+        province,
+        as_of,
+        turnout_pct,
+        voted,
+        registered,
+        source,
+        token_id,
+        actor,
+    )
+
+
+async def withdraw_official(conn: asyncpg.Connection, official_id: int) -> int:
+    status = await conn.execute(
+        "UPDATE official_figures SET withdrawn_at = now() WHERE id = $1 AND withdrawn_at IS NULL",
+        official_id,
+    )
+    return int(status.split()[-1])
+
+
+async def officials(conn: asyncpg.Connection, at: datetime | None, *, latest: bool) -> list[dict]:
+    """Official figures announced for moments at or before `at` (None = all), each beside
+    our own figure for the same scope at the same moment (`ours_pct`, from the public
+    picture of that moment). `latest`: only the latest per scope (nation, each province)."""
+    rows = await conn.fetch(
+        """WITH o AS (
+               SELECT * FROM official_figures
+               WHERE withdrawn_at IS NULL AND as_of <= coalesce($1, 'infinity')),
+           pick AS (
+               SELECT * FROM o WHERE NOT $2
+               UNION ALL
+               SELECT * FROM (SELECT DISTINCT ON (province) * FROM o
+                              ORDER BY province, as_of DESC, id DESC) l WHERE $2)
+           SELECT pick.id, pick.province, pick.as_of, pick.turnout_pct, pick.voted,
+                  pick.registered, pick.source, pick.actor, pick.recorded_at,
+                  CASE WHEN pick.province IS NULL
+                       THEN (picture(pick.as_of, false)->'national'->>'turnout_pct')::float8
+                       ELSE (province_entry(pick.province, pick.as_of, false)
+                             ->>'turnout_pct')::float8 END AS ours_pct
+           FROM pick ORDER BY pick.as_of DESC, pick.id DESC""",
+        at,
+        latest,
+    )
+    return [dict(r) for r in rows]
+
+
+async def add_photo(
+    conn: asyncpg.Connection,
+    *,
+    province: str,
+    caption: str,
+    jpeg: bytes,
+    width: int,
+    height: int,
+    token_id: int | None,
+) -> int:
+    return await conn.fetchval(
+        """INSERT INTO photos (province, caption, jpeg, width, height, token_id)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+        province,
+        caption,
+        jpeg,
+        width,
+        height,
+        token_id,
+    )
+
+
+async def photos(conn: asyncpg.Connection, *, status: str | None, limit: int) -> list[dict]:
+    """Photos without their bytes, newest first; `status` None = every status."""
+    rows = await conn.fetch(
+        """SELECT id, province, caption, width, height, length(jpeg) AS bytes, uploaded_at,
+                  status, reviewer, reviewed_at
+           FROM photos WHERE $1::text IS NULL OR status = $1 ORDER BY id DESC LIMIT $2""",
+        status,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def photo_jpeg(
+    conn: asyncpg.Connection, photo_id: int, *, approved_only: bool
+) -> bytes | None:
+    return await conn.fetchval(
+        "SELECT jpeg FROM photos WHERE id = $1 AND (NOT $2 OR status = 'approved')",
+        photo_id,
+        approved_only,
+    )
+
+
+async def review_photo(
+    conn: asyncpg.Connection, photo_id: int, status: str, *, token_id: int | None, actor: str | None
+) -> bool:
+    status_line = await conn.execute(
+        """UPDATE photos SET status = $2, reviewed_by = $3, reviewer = $4, reviewed_at = now()
+           WHERE id = $1""",
+        photo_id,
+        status,
+        token_id,
+        actor,
+    )
+    return status_line.endswith(" 1")
+
+
+async def published_notes(conn: asyncpg.Connection, start: datetime, end: datetime) -> list[dict]:
+    """Public notes and public security notes whose as_of falls in [start, end)."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data FROM reports
+           WHERE kind IN ('note', 'security') AND audience = 'public' AND NOT retracted
+             AND as_of >= $1 AND as_of < $2
+           ORDER BY as_of, seq""",
+        start,
+        end,
     )
     return [dict(r) for r in rows]

@@ -220,3 +220,42 @@ async def test_a_viewer_that_never_reads_is_dropped_without_slowing_readers(db_u
         assert len([k for k in kinds if k in ("update", "batch")]) < n
         await stuck.close()
         await reader.close()
+
+
+async def test_local_fanout_serves_one_process_too(db_url):
+    async with serve_in_loop(db_url, VOTEWIRE_FANOUT="local") as srv:
+        token = await srv.token("01")
+        async with websockets.connect(srv.live_url()) as viewer:
+            await recv(viewer)
+            async with bureau(srv, token) as b:
+                acks = [await b.send(report("note", text=f"{i}")) for i in range(3)]
+            got = await updates(viewer, 3)
+        assert [u["seq"] for u in got] == [a["seq"] for a in acks]
+        assert_chain(0, got)
+
+
+async def test_reset_gives_every_viewer_live_zeros(server):
+    import subprocess
+    import sys
+
+    token = await server.token("01")
+    async with bureau(server, token) as b:
+        await b.send(report(voted=1000))
+    async with websockets.connect(server.live_url()) as viewer:
+        assert (await recv(viewer))["national"]["voted"] == 1000
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "server", "reset", "--rehearsal"],
+            env={**__import__("os").environ, "DATABASE_URL": server.db_url},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (await recv(viewer))["type"] == "resync"
+        fresh = await recv(viewer)
+    assert fresh["type"] == "snapshot" and fresh["national"]["voted"] is None
+    assert len(fresh["provinces"]) == 63 and all(p["voted"] is None for p in fresh["provinces"])
+    async with bureau(server, token) as b:
+        ack = await b.send(report(voted=5))
+    assert ack["seq"] == 2  # seq continues: no viewer can confuse old and new
+    assert (await server.snapshot())["national"]["voted"] == 5
