@@ -1,0 +1,267 @@
+"""Live-feed fan-out: N viewers on one `votewire serve` process against a bare `websockets`
+server doing `websockets.broadcast()` of a frame of the same size, same load generator.
+
+    .venv/bin/python -m bench.fanout [--viewers 1000,5000,10000] [--singles 10]
+
+For each N: reports sent one at a time (`--singles`, half a second apart), then a burst (63
+bureaus, one report each, within one second). Prints p50/p99/max latency from the send to
+each viewer's receipt, updates/s delivered, and the server's RSS; then the same for the bare
+library and the ratios. The server runs pinned to CPU 0, this load generator to CPU 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+
+import websockets
+
+from bench.common import free_port, fresh_database, pct, postgres_server, rss_mb, serve
+from ingest.fixtures import provinces
+from server import store
+from server.auth import new_token
+
+SEQ = re.compile(rb'"seq": ?(\d+)')
+
+BARE_SERVER = r"""
+import asyncio, sys, websockets
+from websockets.asyncio.server import serve, broadcast
+viewers = set()
+async def handler(ws):
+    if ws.request.path == "/send":
+        async for msg in ws:
+            broadcast(viewers, msg)
+        return
+    viewers.add(ws)
+    try:
+        await ws.wait_closed()
+    finally:
+        viewers.discard(ws)
+async def main():
+    async with serve(handler, "127.0.0.1", int(sys.argv[1]), compression=None, max_queue=None):
+        await asyncio.Future()
+import uvloop
+uvloop.run(main())
+"""
+
+
+def raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Viewers:
+    """N live-feed clients recording when each seq arrives."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, list[float]] = {}
+        self.tasks: list[asyncio.Task] = []
+        self.conns: list = []
+
+    async def connect(self, url: str, n: int) -> None:
+        sem = asyncio.Semaphore(200)
+
+        async def one(i: int) -> None:
+            async with sem:
+                host = f"127.0.0.{2 + i // 20000}"
+                ws = await websockets.connect(
+                    url,
+                    compression=None,
+                    max_size=2**24,
+                    open_timeout=60,
+                    ping_interval=None,
+                    local_addr=(host, 0) if i >= 20000 else None,
+                )
+            await ws.recv()  # snapshot (votewire) or nothing (bare: first message)
+            self.conns.append(ws)
+            self.tasks.append(asyncio.create_task(self._read(ws)))
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+
+    async def connect_bare(self, url: str, n: int) -> None:
+        sem = asyncio.Semaphore(200)
+
+        async def one(i: int) -> None:
+            async with sem:
+                ws = await websockets.connect(
+                    url, compression=None, max_size=2**24, open_timeout=60, ping_interval=None
+                )
+            self.conns.append(ws)
+            self.tasks.append(asyncio.create_task(self._read(ws)))
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+
+    async def _read(self, ws) -> None:
+        try:
+            async for msg in ws:
+                now = time.perf_counter()
+                data = msg if isinstance(msg, bytes) else msg.encode()
+                for m in SEQ.finditer(data[:200000]):
+                    self.arrivals.setdefault(int(m.group(1)), []).append(now)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def close(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+
+
+async def wait_all(viewers: Viewers, seqs: list[int], n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(len(viewers.arrivals.get(s, ())) >= n for s in seqs):
+            return
+        await asyncio.sleep(0.05)
+
+
+def summarise(name: str, sent: dict[int, float], viewers: Viewers, n: int, span: float) -> dict:
+    lat = [t - sent[s] for s in sent for t in viewers.arrivals.get(s, ())]
+    delivered = sum(len(viewers.arrivals.get(s, ())) for s in sent)
+    row = {
+        "name": name,
+        "p50": pct(lat, 50) * 1000,
+        "p99": pct(lat, 99) * 1000,
+        "max": max(lat) * 1000 if lat else float("nan"),
+        "delivered": f"{delivered}/{len(sent) * n}",
+        "per_s": delivered / span if span else float("nan"),
+    }
+    print(
+        f"  {name:<26} p50 {row['p50']:7.1f} ms  p99 {row['p99']:7.1f} ms  max {row['max']:7.1f} ms"
+        f"  delivered {row['delivered']:>12}  {row['per_s']:9.0f} msg/s",
+        flush=True,
+    )
+    return row
+
+
+async def run_votewire(url: str, port: int, n: int, singles: int, tokens: dict[str, str]) -> list:
+    viewers = Viewers()
+    await viewers.connect(f"ws://127.0.0.1:{port}/ws/live", n)
+    bureaus = {}
+    for code, token in tokens.items():
+        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws/bureau", compression=None)
+        await ws.send(json.dumps({"type": "hello", "token": token}))
+        await ws.recv()
+        bureaus[code] = ws
+    minute = [0]
+
+    async def send(code: str) -> tuple[int, float]:
+        minute[0] += 1
+        m = 7 * 60 + minute[0] % 700
+        report = {
+            "type": "report",
+            "id": str(uuid.uuid4()),
+            "kind": "turnout",
+            "as_of": f"2021-05-23T{m // 60:02d}:{m % 60:02d}:00+07:00",
+            "data": {"voted": 1_000 + minute[0]},
+        }
+        t0 = time.perf_counter()
+        await bureaus[code].send(json.dumps(report))
+        ack = json.loads(await bureaus[code].recv())
+        return ack["seq"], t0
+
+    rows = []
+    sent: dict[int, float] = {}
+    t_start = time.perf_counter()
+    for _ in range(singles):
+        seq, t0 = await send("01")
+        sent[seq] = t0
+        await asyncio.sleep(0.5)
+    await wait_all(viewers, list(sent), n)
+    rows.append(
+        summarise("votewire one at a time", sent, viewers, n, time.perf_counter() - t_start)
+    )
+    t_start = time.perf_counter()
+    burst = await asyncio.gather(*(send(code) for code in tokens))
+    sent = dict(burst)
+    await wait_all(viewers, list(sent), n)
+    rows.append(summarise("votewire burst of 63", sent, viewers, n, time.perf_counter() - t_start))
+    for ws in bureaus.values():
+        await ws.close()
+    await viewers.close()
+    return rows
+
+
+async def run_bare(port: int, n: int, singles: int, size: int) -> list:
+    viewers = Viewers()
+    await viewers.connect_bare(f"ws://127.0.0.1:{port}/live", n)
+    control = await websockets.connect(f"ws://127.0.0.1:{port}/send", compression=None)
+    pad = "x" * max(0, size - 40)
+    rows = []
+    sent: dict[int, float] = {}
+    seq = 0
+    t_start = time.perf_counter()
+    for _ in range(singles):
+        seq += 1
+        sent[seq] = time.perf_counter()
+        await control.send(f'{{"seq": {seq}, "pad": "{pad}"}}')
+        await asyncio.sleep(0.5)
+    await wait_all(viewers, list(sent), n)
+    rows.append(summarise("bare one at a time", sent, viewers, n, time.perf_counter() - t_start))
+    sent = {}
+    t_start = time.perf_counter()
+    for _ in range(63):
+        seq += 1
+        sent[seq] = time.perf_counter()
+        await control.send(f'{{"seq": {seq}, "pad": "{pad}"}}')
+        await asyncio.sleep(1 / 63)
+    await wait_all(viewers, list(sent), n)
+    rows.append(summarise("bare burst of 63", sent, viewers, n, time.perf_counter() - t_start))
+    await control.close()
+    await viewers.close()
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--viewers", default="1000,5000,10000")
+    parser.add_argument("--singles", type=int, default=10)
+    args = parser.parse_args()
+    raise_nofile()
+    os.sched_setaffinity(0, {1})
+    with postgres_server() as server_url:
+        async with fresh_database(server_url) as url:
+            conn = await store.connect(url, "Asia/Ho_Chi_Minh")
+            await store.migrate(conn)
+            await store.seed_provinces(conn, provinces())
+            tokens = {p.code: new_token() for p in provinces()}
+            for code, token in tokens.items():
+                await store.issue_token(conn, token, "bureau", code, "bench")
+            await conn.close()
+            with serve(url) as (port, proc):
+                os.sched_setaffinity(proc.pid, {0})
+                for n in [int(x) for x in args.viewers.split(",")]:
+                    print(f"\n{n} viewers", flush=True)
+                    ours = await run_votewire(url, port, n, args.singles, tokens)
+                    print(f"  votewire server RSS {rss_mb(proc.pid):.0f} MB", flush=True)
+                    bare_port = free_port()
+                    bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
+                    os.sched_setaffinity(bare.pid, {0})
+                    await asyncio.sleep(1.0)
+                    try:
+                        theirs = await run_bare(bare_port, n, args.singles, 1300)
+                        print(f"  bare server RSS {rss_mb(bare.pid):.0f} MB", flush=True)
+                    finally:
+                        bare.terminate()
+                        bare.wait()
+                    for o, t in zip(ours, theirs, strict=True):
+                        print(
+                            f"  ratio {o['name'][9:]:<18} p50 {o['p50'] / t['p50']:.2f}"
+                            f"  p99 {o['p99'] / t['p99']:.2f}",
+                            flush=True,
+                        )
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.run(main())
