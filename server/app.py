@@ -10,19 +10,22 @@ from datetime import datetime, time
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from ingest.errors import ContractError, Invalid
+from ingest.errors import ContractError, Invalid, auth_failed
 from ingest.fixtures import Province, provinces
-from server import mobile, store
+from server import board, mobile, store
+from server.auth import bearer_for
 from server.bureau import bureau_socket, post_report
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
 from server.live import editor_live, public_live
 from server.metrics import Metrics
 from server.reports import Desk, RateLimiter
+from server.security import EdgeSecurity
 from server.settings import Settings, utc_now
 
 log = logging.getLogger("votewire")
@@ -139,7 +142,15 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus text format; scrapers authenticate with an editor or admin bearer token."""
     app: Votewire = request.app.state.votewire
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        bearer = await bearer_for(app, token.strip()) if scheme.lower() == "bearer" else None
+    except ContractError as exc:
+        return JSONResponse(exc.to_wire(), status_code=503)
+    if bearer is None or bearer.role not in ("editor", "admin"):
+        return JSONResponse(auth_failed().to_wire(), status_code=401)
     return PlainTextResponse(app.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
@@ -163,8 +174,15 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *mobile.routes,
+        *editor.routes,
+        *charts.routes,
+        *board.routes,
         Mount("/static", StaticFiles(directory=mobile.STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(EdgeSecurity, allowed_origins=settings.allowed_origins)],
+    )
     app.state.votewire = state
     return app

@@ -38,6 +38,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_STALE_S": ("1800", "a province figure older than this is marked stale"),
     "VOTEWIRE_BOARD_STALE_S": ("120", "the board shows STALE after this long without updates"),
     "VOTEWIRE_SECRET": ("", "cookie signing key; unset = generated under VOTEWIRE_DATA"),
+    "VOTEWIRE_ALLOWED_ORIGINS": ("", "other page origins allowed to open our sockets (comma list)"),
 }
 
 
@@ -97,6 +98,7 @@ class Settings:
     stale_s: int
     board_stale_s: int
     secret: str = field(repr=False, default="")
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def zone_name(self) -> str:
@@ -152,6 +154,9 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
         stale_s=_parse(env, "VOTEWIRE_STALE_S", int, "seconds"),
         board_stale_s=_parse(env, "VOTEWIRE_BOARD_STALE_S", int, "seconds"),
         secret=_get(env, "VOTEWIRE_SECRET"),
+        allowed_origins=tuple(
+            o.strip() for o in _get(env, "VOTEWIRE_ALLOWED_ORIGINS").split(",") if o.strip()
+        ),
     )
 
 

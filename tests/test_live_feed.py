@@ -202,7 +202,9 @@ async def test_a_viewer_that_never_reads_is_dropped_without_slowing_readers(db_u
         assert [u["seq"] for u in got] == list(range(1, n + 1))
         assert_chain(0, got)
         async with httpx.AsyncClient() as c:
-            metrics = (await c.get(f"{srv.http}/metrics")).text
+            editor = await srv.token(role="editor")
+            headers = {"Authorization": f"Bearer {editor}"}
+            metrics = (await c.get(f"{srv.http}/metrics", headers=headers)).text
         dropped = [
             line
             for line in metrics.splitlines()
