@@ -36,7 +36,7 @@ class AuthError(Exception):
 class BureauClient:
     def __init__(
         self,
-        url: str,
+        url: str | list[str],
         token: str,
         *,
         client: str = "votewire-sim/1.0",
@@ -44,7 +44,10 @@ class BureauClient:
         rng: random.Random | None = None,
         answer_timeout: float = 15.0,
     ) -> None:
-        self.url, self.token, self.client = url, token, client
+        self.urls = [url] if isinstance(url, str) else list(url)
+        """Several servers behind the clients: after a failure the next one is tried."""
+        self._next_url = 0
+        self.token, self.client = token, client
         self.drop_rate = drop_rate
         self.rng = rng or random.Random()
         self.answer_timeout = answer_timeout
@@ -66,9 +69,10 @@ class BureauClient:
     async def _deliver(self) -> None:
         backoff = 0.1
         while self.outbox:
+            url = self.urls[self._next_url % len(self.urls)]
             try:
                 async with websockets.connect(
-                    self.url, max_size=2**20, open_timeout=10, compression=None
+                    url, max_size=2**20, open_timeout=10, compression=None
                 ) as ws:
                     await ws.send(
                         json.dumps({"type": "hello", "token": self.token, "client": self.client})
@@ -98,6 +102,7 @@ class BureauClient:
                 raise
             except (OSError, ConnectionError, TimeoutError, websockets.WebSocketException):
                 self.stats.reconnects += 1
+                self._next_url += 1
                 await asyncio.sleep(backoff * (0.5 + self.rng.random()))
                 backoff = min(backoff * 2, 5.0)
 

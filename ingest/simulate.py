@@ -52,7 +52,7 @@ def report_of(event: dict) -> dict:
 
 
 async def run(
-    url: str,
+    url: str | list[str],
     tokens: dict[str, str],
     scenario: dict,
     *,
@@ -73,9 +73,15 @@ async def run(
     for e in events:
         by_province.setdefault(e["province"], []).append(e)
     rng = random.Random(seed)
+    urls = [url] if isinstance(url, str) else url
     clients = {
-        code: BureauClient(url, tokens[code], drop_rate=drop_rate, rng=random.Random(rng.random()))
-        for code in by_province
+        code: BureauClient(
+            urls[i % len(urls) :] + urls[: i % len(urls)],  # spread bureaus over the servers
+            tokens[code],
+            drop_rate=drop_rate,
+            rng=random.Random(rng.random()),
+        )
+        for i, code in enumerate(sorted(by_province))
     }
     t0 = time.monotonic()
 
