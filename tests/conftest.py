@@ -100,7 +100,7 @@ async def db_url(pg_url, template):
 
 def test_settings(**env: str) -> settings_mod.Settings:
     base = {
-        "VOTEWIRE_DATA": str(ROOT / ".votewire-tests"),
+        "VOTEWIRE_DATA": str(Path(tempfile.gettempdir()) / "votewire-tests"),
         "VOTEWIRE_COALESCE_MS": "5",
         "VOTEWIRE_LISTEN_CHECK_S": "1",
         "VOTEWIRE_DB_TIMEOUT_S": "2",
