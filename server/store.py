@@ -90,6 +90,18 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     return applied
 
 
+REFRESH_STATE = """
+    UPDATE province_state s
+       SET public = e.public, internal = e.internal,
+           voted = (e.internal->>'voted')::bigint, registered = (e.internal->>'registered')::bigint,
+           areas_done = (e.internal->>'areas_done')::bigint,
+           areas_total = (e.internal->>'areas_total')::bigint,
+           revote_units = (e.internal->>'revote_units')::bigint
+      FROM provinces p, province_entries(p.code, 'infinity') e
+     WHERE s.code = p.code"""
+"""Recompute every province's current entries (after seeding or a reset)."""
+
+
 async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]) -> None:
     """Make the provinces table match the configured election, then refresh the picture."""
     async with conn.transaction():
@@ -102,12 +114,10 @@ async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]
             [(p.code, p.name, p.name_en, p.region3, p.registered) for p in provinces],
         )
         await conn.execute(
-            """INSERT INTO province_state (code, public, internal)
-               SELECT code, province_entry(code, 'infinity', false),
-                      province_entry(code, 'infinity', true) FROM provinces
-               ON CONFLICT (code) DO UPDATE SET public = excluded.public,
-                   internal = excluded.internal"""
+            """INSERT INTO province_state (code, public, internal) SELECT code, '{}', '{}'
+               FROM provinces ON CONFLICT (code) DO NOTHING"""
         )
+        await conn.execute(REFRESH_STATE)
 
 
 async def registered_defaults(conn: asyncpg.Connection) -> dict[str, int]:
@@ -244,10 +254,7 @@ async def reset_reports(conn: asyncpg.Connection) -> int:
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         count = await conn.fetchval("SELECT count(*) FROM reports")
         await conn.execute("TRUNCATE reports, feed CASCADE")
-        await conn.execute(
-            """UPDATE province_state SET public = province_entry(code, 'infinity', false),
-                   internal = province_entry(code, 'infinity', true)"""
-        )
+        await conn.execute(REFRESH_STATE)
         await conn.execute("UPDATE counter SET public_seq = seq")
         await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
     return count
@@ -410,7 +417,7 @@ async def revotes_at(conn: asyncpg.Connection, at: datetime | None) -> list[dict
                       coalesce(r.data->>'status', 'announced') AS status,
                       r.data->>'note' AS note, r.as_of
                FROM reports r
-               WHERE r.kind = 'revote' AND NOT r.retracted AND r.as_of <= coalesce($1, 'infinity')
+               WHERE r.kind = 'revote' AND NOT r.retracted AND r.as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)
                ORDER BY r.province, r.data->>'level', lower(r.data->>'unit'),
                         r.as_of DESC, r.seq DESC) u
            WHERE u.status <> 'cancelled'
@@ -517,7 +524,7 @@ async def officials(conn: asyncpg.Connection, at: datetime | None, *, latest: bo
     rows = await conn.fetch(
         """WITH o AS (
                SELECT * FROM official_figures
-               WHERE withdrawn_at IS NULL AND as_of <= coalesce($1, 'infinity')),
+               WHERE withdrawn_at IS NULL AND as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)),
            pick AS (
                SELECT * FROM o WHERE NOT $2
                UNION ALL

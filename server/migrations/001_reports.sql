@@ -50,9 +50,15 @@ CREATE INDEX reports_by_time ON reports (province, as_of DESC) WHERE NOT retract
 
 -- The picture now: one entry per province and audience, rewritten in each accepting transaction.
 CREATE TABLE province_state (
-    code     text PRIMARY KEY REFERENCES provinces,
-    public   jsonb NOT NULL,
-    internal jsonb NOT NULL
+    code         text PRIMARY KEY REFERENCES provinces,
+    public       jsonb NOT NULL,
+    internal     jsonb NOT NULL,
+    -- the figures national_from sums, copied from the entry (the same for both audiences)
+    voted        bigint,
+    registered   bigint,
+    areas_done   bigint,
+    areas_total  bigint,
+    revote_units bigint NOT NULL DEFAULT 0
 );
 
 -- Every accepted change as the encoded frames the live feed sends (public is NULL when the
@@ -68,18 +74,21 @@ CREATE FUNCTION severity_rank(s text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE s WHEN 'info' THEN 1 WHEN 'watch' THEN 2 WHEN 'incident' THEN 3 END
 $$;
 
--- One province's entry of the picture at `at` (protocol §2), for editors (internal) or the
--- public: the latest accepted figure of each kind whose as_of is at or before `at`.
--- PL/pgSQL so that its plans are cached per connection (a SQL function is re-planned per call).
-CREATE FUNCTION province_entry(p text, at timestamptz, internal boolean) RETURNS jsonb
+-- One province's entries of the picture at `at` (protocol §2), for the public and for
+-- editors (internal): the latest accepted figure of each kind whose as_of is at or before
+-- `at`. PL/pgSQL so that its plans are cached per connection.
+CREATE FUNCTION province_entries(p text, at timestamptz, OUT public jsonb, OUT internal jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     pr provinces%ROWTYPE;
     t record;
     c jsonb;
     revotes bigint;
-    sec int;
-    last_at timestamptz;
+    sec_all int;
+    sec_pub int;
+    last_all timestamptz;
+    last_pub timestamptz;
+    base jsonb;
 BEGIN
     SELECT * INTO pr FROM provinces WHERE code = p;
     SELECT r.voted, r.registered, r.turnout_pct, r.as_of INTO t FROM reports r
@@ -94,13 +103,15 @@ BEGIN
         WHERE r.province = p AND r.kind = 'revote' AND NOT r.retracted AND r.as_of <= at
         ORDER BY r.data->>'level', lower(r.data->>'unit'), r.as_of DESC, r.seq DESC
     ) u WHERE u.status IS DISTINCT FROM 'cancelled';
-    SELECT max(severity_rank(r.data->>'severity')) INTO sec FROM reports r
-    WHERE r.province = p AND r.kind = 'security' AND NOT r.retracted AND r.as_of <= at
-      AND (internal OR r.audience = 'public');
-    SELECT max(r.as_of) INTO last_at FROM reports r
-    WHERE r.province = p AND NOT r.retracted AND r.as_of <= at
-      AND (internal OR r.audience = 'public');
-    RETURN jsonb_build_object(
+    SELECT max(severity_rank(r.data->>'severity')),
+           max(severity_rank(r.data->>'severity')) FILTER (WHERE r.audience = 'public')
+      INTO sec_all, sec_pub FROM reports r
+    WHERE r.province = p AND r.kind = 'security' AND NOT r.retracted AND r.as_of <= at;
+    SELECT max(r.as_of) INTO last_all FROM reports r
+    WHERE r.province = p AND NOT r.retracted AND r.as_of <= at;
+    SELECT max(r.as_of) INTO last_pub FROM reports r
+    WHERE r.province = p AND NOT r.retracted AND r.as_of <= at AND r.audience = 'public';
+    base := jsonb_build_object(
         'code', pr.code, 'name', pr.name, 'name_en', pr.name_en, 'region', pr.region,
         'voted', t.voted, 'registered', t.registered, 'turnout_pct', t.turnout_pct,
         'as_of', t.as_of,
@@ -108,26 +119,44 @@ BEGIN
         'areas_total', (c->>'areas_total')::bigint,
         'units_done', (c->>'units_done')::bigint,
         'units_total', (c->>'units_total')::bigint,
-        'revote_units', revotes,
-        'security_level', CASE sec WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END,
-        'last_report_at', last_at);
+        'revote_units', revotes);
+    public := base || jsonb_build_object(
+        'security_level', CASE sec_pub WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END,
+        'last_report_at', last_pub);
+    internal := base || jsonb_build_object(
+        'security_level', CASE sec_all WHEN 1 THEN 'info' WHEN 2 THEN 'watch' WHEN 3 THEN 'incident' END,
+        'last_report_at', last_all);
 END
 $$;
 
--- The national figures from a picture's province entries: the one definition of national
--- turnout (Σ voted / Σ registered over the provinces that reported turnout).
-CREATE FUNCTION national_of(entries jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION province_entry(p text, at timestamptz, internal boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN $3 THEN e.internal ELSE e.public END FROM province_entries($1, $2) e
+$$;
+
+-- The national figures: the one definition of national turnout (Σ voted / Σ registered over
+-- the provinces that reported turnout), from the provinces' figures as parallel arrays.
+CREATE FUNCTION national_from(
+    voted bigint[], registered bigint[], areas_done bigint[], areas_total bigint[],
+    revotes bigint[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object(
-        'voted', sum((e->>'voted')::bigint),
-        'registered', sum((e->>'registered')::bigint) FILTER (WHERE e->>'voted' IS NOT NULL),
-        'turnout_pct', sum((e->>'voted')::bigint)::float8
-                       / nullif(sum((e->>'registered')::bigint) FILTER (WHERE e->>'voted' IS NOT NULL), 0)
-                       * 100,
-        'provinces_reporting', count(*) FILTER (WHERE e->>'voted' IS NOT NULL),
+        'voted', sum(v),
+        'registered', sum(r) FILTER (WHERE v IS NOT NULL),
+        'turnout_pct', sum(v)::float8 / nullif(sum(r) FILTER (WHERE v IS NOT NULL), 0) * 100,
+        'provinces_reporting', count(*) FILTER (WHERE v IS NOT NULL),
         'provinces_total', count(*),
-        'areas_done', sum((e->>'areas_done')::bigint),
-        'areas_total', sum((e->>'areas_total')::bigint),
-        'revote_units', coalesce(sum((e->>'revote_units')::bigint), 0))
+        'areas_done', sum(d),
+        'areas_total', sum(t),
+        'revote_units', coalesce(sum(rv), 0))
+    FROM unnest(voted, registered, areas_done, areas_total, revotes) AS u(v, r, d, t, rv)
+$$;
+
+-- The same from a picture's province entries (jsonb array).
+CREATE FUNCTION national_of(entries jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT national_from(
+        array_agg((e->>'voted')::bigint), array_agg((e->>'registered')::bigint),
+        array_agg((e->>'areas_done')::bigint), array_agg((e->>'areas_total')::bigint),
+        array_agg((e->>'revote_units')::bigint))
     FROM jsonb_array_elements(entries) e
 $$;
 
@@ -155,14 +184,19 @@ DECLARE
     nat jsonb;
     n bigint;
 BEGIN
+    SELECT e.public, e.internal INTO pub, int_ FROM province_entries(p, 'infinity') e;
     UPDATE province_state
-       SET public = province_entry(p, 'infinity', false),
-           internal = province_entry(p, 'infinity', true)
-     WHERE code = p
-    RETURNING public, internal INTO pub, int_;
+       SET public = pub, internal = int_,
+           voted = (int_->>'voted')::bigint, registered = (int_->>'registered')::bigint,
+           areas_done = (int_->>'areas_done')::bigint,
+           areas_total = (int_->>'areas_total')::bigint,
+           revote_units = (int_->>'revote_units')::bigint
+     WHERE code = p;
     SELECT * INTO c FROM counter FOR UPDATE;
     n := c.seq + 1;
-    nat := national_of((SELECT jsonb_agg(s.internal) FROM province_state s));
+    SELECT national_from(array_agg(s.voted), array_agg(s.registered), array_agg(s.areas_done),
+                         array_agg(s.areas_total), array_agg(s.revote_units))
+      INTO nat FROM province_state s;
     INSERT INTO feed (seq, public_prev, public, internal) VALUES (
         n,
         CASE WHEN visible THEN c.public_seq END,
