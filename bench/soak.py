@@ -4,7 +4,7 @@ the server's memory every simulated hour. Memory must level off.
     .venv/bin/python -m bench.soak [--viewers 2000] [--speed 240]
 
 Load: each of the 63 bureaus sends a turnout figure every 5 simulated minutes and a note
-every 15 (about 25,000 reports in the day), on its own socket, awaiting each ack.
+every 15 (about 16,000 reports in the day), on its own socket, awaiting each ack.
 """
 
 from __future__ import annotations

@@ -40,19 +40,23 @@ AUDIENCES = ("public", "internal")
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One message for one audience: a single update or a batch of consecutive ones."""
+    """One message for one audience: a single update or a batch of consecutive ones,
+    encoded once and shared by every viewer of the audience."""
 
     seqs: tuple[int, ...]
     texts: tuple[str, ...]
     text: str
+    first_prev: int | None = None
+    data: bytes = b""
 
     @classmethod
-    def of(cls, seqs: list[int], texts: list[str]) -> Frame:
-        if len(texts) == 1:
-            return cls(tuple(seqs), tuple(texts), texts[0])
-        return cls(
-            tuple(seqs), tuple(texts), '{"type":"batch","updates":[' + ",".join(texts) + "]}"
+    def of(cls, seqs: list[int], texts: list[str], first_prev: int | None = None) -> Frame:
+        text = (
+            texts[0]
+            if len(texts) == 1
+            else ('{"type":"batch","updates":[' + ",".join(texts) + "]}")
         )
+        return cls(tuple(seqs), tuple(texts), text, first_prev, text.encode("utf-8"))
 
     def after(self, seq: int, prev: int) -> Frame | None:
         """This frame without the updates at or before `seq`, its first update's `prev`
@@ -66,18 +70,58 @@ class Frame:
             keep[0] = (keep[0][0], json.dumps(first, ensure_ascii=False))
         elif len(keep) == len(self.seqs):
             return self
-        return Frame.of([s for s, _ in keep], [t for _, t in keep])
+        return Frame.of([s for s, _ in keep], [t for _, t in keep], prev)
 
 
 RESYNC = object()
+
+
+class DirectWriter:
+    """Writes a text frame straight to a viewer's connection, like `websockets.broadcast()`,
+    skipping the viewer's task and the ASGI layers — but only while the transport is
+    writable (backpressure is respected: otherwise the frame goes through the queue).
+
+    It reaches into uvicorn's websockets-sansio protocol (`conn`, `transport`, `writable`,
+    `disconnected`); `for_send` returns None for any other server, and the queue path is
+    used, so a uvicorn change costs speed, never correctness."""
+
+    __slots__ = ("proto",)
+
+    def __init__(self, proto) -> None:
+        self.proto = proto
+
+    @classmethod
+    def for_send(cls, send) -> DirectWriter | None:
+        proto = getattr(send, "__self__", None)
+        needed = ("conn", "transport", "writable", "disconnected", "handshake_complete")
+        if proto is None or not all(hasattr(proto, a) for a in needed):
+            return None
+        if not hasattr(proto.conn, "send_text") or not hasattr(proto.conn, "data_to_send"):
+            return None
+        return cls(proto)
+
+    def write(self, data: bytes) -> bool:
+        p = self.proto
+        if p.disconnected or not p.writable.is_set() or p.transport.is_closing():
+            return False
+        p.conn.send_text(data)
+        p.transport.write(b"".join(p.conn.data_to_send()))
+        return True
 
 
 @dataclass(eq=False)
 class Viewer:
     audience: str
     limit: int
+    direct: DirectWriter | None = None
     queue: asyncio.Queue = field(init=False)
     gone: asyncio.Event = field(init=False)
+    covered: int = -1
+    """The highest seq already reflected in what this viewer was sent (-1: joining)."""
+    last: int = -1
+    """The seq this viewer last received (what the next update's `prev` must be)."""
+    busy: bool = False
+    """The sender task is writing: frames must queue behind it to keep their order."""
     dropped: int = 0
     overflows: int = 0
     """Overflows since the sender last took a resync: a viewer that overflows again and
@@ -90,6 +134,20 @@ class Viewer:
         self.gone = asyncio.Event()
 
     def offer(self, frame: Frame) -> None:
+        if (
+            self.direct is not None
+            and not self.busy
+            and self.queue.empty()
+            and self.covered == self.last
+            and frame.seqs[0] > self.covered
+            and frame.first_prev == self.last
+        ):
+            try:
+                if self.direct.write(frame.data):
+                    self.covered = self.last = frame.seqs[-1]
+                    return
+            except Exception:  # noqa: BLE001 - the queue path will meet the real error
+                self.direct = None
         if self.queue.qsize() >= self.limit:
             while not self.queue.empty():
                 self.queue.get_nowait()
@@ -263,10 +321,16 @@ class Hub:
                 return
 
     def _broadcast(self, rows: list) -> None:
-        internal = Frame.of([r["seq"] for r in rows], [r["internal"] for r in rows])
+        internal = Frame.of(
+            [r["seq"] for r in rows], [r["internal"] for r in rows], rows[0]["seq"] - 1
+        )
         public_rows = [r for r in rows if r["public"] is not None]
         public = (
-            Frame.of([r["seq"] for r in public_rows], [r["public"] for r in public_rows])
+            Frame.of(
+                [r["seq"] for r in public_rows],
+                [r["public"] for r in public_rows],
+                public_rows[0]["public_prev"],
+            )
             if public_rows
             else None
         )

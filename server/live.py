@@ -18,7 +18,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ingest.errors import ContractError
 from server import auth, store
-from server.fanout import RESYNC, Frame, Viewer
+from server.editor import session_bearer
+from server.fanout import RESYNC, DirectWriter, Frame, Viewer
+from server.security import RAW_SEND
 from server.settings import utc_now
 
 log = logging.getLogger("votewire.live")
@@ -39,7 +41,8 @@ async def public_live(ws: WebSocket) -> None:
 async def editor_live(ws: WebSocket) -> None:
     await ws.accept()
     try:
-        bearer = await auth.socket_hello(ws, roles=("editor", "admin"))
+        # The editors' desk page signs in with its session cookie and sends no hello.
+        bearer = await session_bearer(ws) or await auth.socket_hello(ws, roles=("editor", "admin"))
         if bearer is None or not await auth.welcome(ws, bearer):
             return
     except (ContractError, WebSocketDisconnect, RuntimeError, OSError):
@@ -60,7 +63,9 @@ def _since(ws: WebSocket) -> int | None:
 
 async def _serve_viewer(ws: WebSocket, audience: str) -> None:
     app = ws.app.state.votewire
-    viewer = Viewer(audience, app.settings.viewer_queue)
+    viewer = Viewer(
+        audience, app.settings.viewer_queue, DirectWriter.for_send(ws.scope.get(RAW_SEND))
+    )
     app.hub.add(viewer)
     app.metrics.viewers.labels(audience).inc()
     receiver = asyncio.create_task(_drain(ws))
@@ -116,24 +121,30 @@ async def _join(ws: WebSocket, app, viewer: Viewer, since: int | None) -> tuple[
 
 
 async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
+    """The viewer's own sender: its snapshot or replay, then whatever the fan-out could not
+    write directly (the viewer was busy, joining, or its transport was full)."""
     try:
-        covered, last = await _join(ws, app, viewer, since)
+        viewer.busy = True
+        viewer.covered, viewer.last = await _join(ws, app, viewer, since)
         while True:
+            viewer.busy = False
             item = await viewer.queue.get()
+            viewer.busy = True
             if item is RESYNC:
                 viewer.overflows = 0
                 while not viewer.queue.empty():
                     viewer.queue.get_nowait()
                 await ws.send_text('{"type":"resync"}')
-                covered, last = await _join(ws, app, viewer, None)
+                viewer.covered, viewer.last = await _join(ws, app, viewer, None)
                 continue
+            covered, last = viewer.covered, viewer.last
             frame = (
                 item.after(covered, last) if item.seqs[0] <= covered or covered != last else item
             )
             if frame is None:
                 continue
             await ws.send_text(frame.text)
-            covered = last = frame.seqs[-1]
+            viewer.covered = viewer.last = frame.seqs[-1]
     except ContractError:
         with contextlib.suppress(Exception):
             await ws.send_text(

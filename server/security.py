@@ -22,6 +22,10 @@ DEFAULT_CSP = (
 """Plotly.js injects <style> elements, hence 'unsafe-inline' for styles only; scripts are
 always files served by the app (no inline script, no eval)."""
 
+RAW_SEND = "votewire.raw_send"
+"""Scope key of the server's own `send` for a WebSocket (the fan-out's direct writer uses
+it; see `server.fanout.DirectWriter`)."""
+
 HEADERS = {
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"no-referrer",
@@ -44,6 +48,8 @@ class EdgeSecurity:
         if scope["type"] == "websocket" and not self._origin_ok(scope):
             await send({"type": "websocket.close", "code": 4403})  # before accept: HTTP 403
             return
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
