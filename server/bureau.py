@@ -47,7 +47,8 @@ async def bureau_socket(ws: WebSocket) -> None:
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            answer = await _answer(app, bearer, raw)
+            with app.metrics.ack_latency.time():
+                answer = await _answer(app, bearer, raw)
             await auth.send_json(ws, answer)
             app.metrics.count(answer)
             refusals = refusals + 1 if answer["type"] == "error" else 0
@@ -73,8 +74,7 @@ async def _answer(app, bearer, raw: str | bytes) -> dict:
                 "Already authenticated: send reports only",
                 field="type",
             )
-        with app.metrics.ack_latency.time():
-            return await app.desk.submit(message, bearer)
+        return await app.desk.submit(message, bearer)
     except ContractError as exc:
         return exc.to_wire()
 

@@ -22,9 +22,11 @@ never delays the others; nothing waits on its socket but its own sender task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -195,6 +197,8 @@ class PostgresWakeup:
 
     async def start(self, wake: Callable[[str | None], None]) -> None:
         self._wake = wake
+        with contextlib.suppress(Exception):  # if it fails, the watcher keeps trying
+            await self._open()
         self._task = asyncio.create_task(self._run(), name="votewire-listen")
 
     def healthy(self) -> bool:
@@ -213,7 +217,8 @@ class PostgresWakeup:
         backoff = 0.2
         while True:
             try:
-                await self._open()
+                if self._conn is None:
+                    await self._open()
                 backoff = 0.2
                 self._wake(None)  # catch up on anything committed while we were away
                 while not self._lost.is_set():
@@ -251,7 +256,7 @@ class Hub:
         coalesce_s: float,
         poll_s: float,
         timeout: float,
-        on_published: Callable[[int], Awaitable[None] | None] | None = None,
+        fanout_seconds: Callable[[float], None] | None = None,
     ) -> None:
         self.pool, self.wakeup = pool, wakeup
         self.coalesce_s, self.poll_s, self.timeout = coalesce_s, poll_s, timeout
@@ -259,7 +264,8 @@ class Hub:
         self.published = 0
         self._event = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self.dropped_viewers = 0
+        self.fanout_seconds = fanout_seconds
+        """Told how long each broadcast took (frames built and handed to every viewer)."""
 
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
@@ -315,7 +321,10 @@ class Hub:
                     "feed gap after %s (next %s): resyncing viewers", self.published, rows[0]["seq"]
                 )
                 self.resync_all()
+            started = time.perf_counter()
             self._broadcast(rows)
+            if self.fanout_seconds:
+                self.fanout_seconds(time.perf_counter() - started)
             self.published = rows[-1]["seq"]
             if len(rows) < 5000:
                 return

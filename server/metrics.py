@@ -29,7 +29,7 @@ class Metrics:
         )
         self.fanout_latency = Histogram(
             "votewire_fanout_latency_seconds",
-            "From wake-up to frames queued for every viewer",
+            "Time to hand one feed read's frames to every viewer",
             registry=r,
             buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1),
         )
