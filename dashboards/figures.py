@@ -192,12 +192,15 @@ def _base_figure(
     credit: str | None = None,
     subtitle: str | None = None,
     margin: dict[str, float] | None = None,
+    scale: float | None = None,
 ) -> go.Figure:
     """Title, moment, source line, TEST badge, size, fonts and margins: the common frame.
 
-    `margin` overrides t/b/l/r in pixels at web size (scaled with the figure)."""
+    `margin` overrides t/b/l/r in pixels at web size (scaled with the figure). `scale`
+    overrides the text and margin scale, which otherwise follows the size (1 at 1200×675):
+    a wall board asks for larger type than the size alone would give."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     m = {"t": 96, "b": 46, "l": 36, "r": 36, **(margin or {})}
     top, bottom, side = m["t"] * s, m["b"] * s, m["l"] * s
     source = label("source", lang) + (f" · {credit}" if credit else "")
@@ -347,14 +350,20 @@ def archipelagos() -> dict[str, tuple[str, tuple[tuple[float, float], ...]]]:
 
 
 def turnout_map(
-    picture: Picture, lang: str = "vi", size: Size = "web", *, show_archipelagos: bool = True
+    picture: Picture,
+    lang: str = "vi",
+    size: Size = "web",
+    *,
+    show_archipelagos: bool = True,
+    headline: bool = True,
+    scale: float | None = None,
 ) -> go.Figure:
     """Choropleth of turnout by province, Hoàng Sa and Trường Sa included (fitbounds).
 
     Two choropleth traces: reported provinces on the viridis scale with a colour bar, and
     provinces without a figure in grey under a "no data" legend entry."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     low, high = color_range(picture)
     reported = _reported(picture)
     missing = [p for p in picture["provinces"] if p.get("turnout_pct") is None]
@@ -452,10 +461,17 @@ def turnout_map(
         ),
         dragmode=False,
     )
-    if frac < 0.55:
+    if headline and frac < 0.55:
         _national_headline(fig, picture, lang, s, x=frac + 0.02 + 200 * s / plot_w, plot_h=plot_h)
     return _base_figure(
-        fig, picture, lang, size, "map", "chart_map", credit=label("map_credit", lang)
+        fig,
+        picture,
+        lang,
+        size,
+        "map",
+        "chart_map",
+        credit=label("map_credit", lang),
+        scale=scale,
     )
 
 
@@ -554,7 +570,12 @@ def folded_tile_grid() -> dict[str, tuple[int, int]]:
 
 
 def tile_grid(
-    picture: Picture, lang: str = "vi", size: Size = "web", *, fold: bool | None = None
+    picture: Picture,
+    lang: str = "vi",
+    size: Size = "web",
+    *,
+    fold: bool | None = None,
+    scale: float | None = None,
 ) -> go.Figure:
     """The 63-tile cartogram at the fixture's (row, col): colour by turnout, text = short
     name + percentage; provinces without a figure are grey tiles reading "no data".
@@ -562,7 +583,7 @@ def tile_grid(
     `fold` (default: for landscape sizes) puts the south beside the north, so the tiles
     are big enough to read on a 16:9 screen."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     if fold is None:
         fold = width / height > 1.2
     grid = folded_tile_grid() if fold else fx.tile_grid()
@@ -650,7 +671,7 @@ def tile_grid(
         legend=dict(x=1.0, xanchor="left", y=0.18, yanchor="top", bgcolor="rgba(0,0,0,0)"),
         dragmode=False,
     )
-    return _base_figure(fig, picture, lang, size, "tiles", "chart_tiles")
+    return _base_figure(fig, picture, lang, size, "tiles", "chart_tiles", scale=scale)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -692,12 +713,13 @@ def ranking(
     *,
     mode: str = "leaders_laggards",
     n: int = 10,
+    scale: float | None = None,
 ) -> go.Figure:
     """Leaders and laggards (the `n` highest and lowest turnouts side by side), or with
     `mode="full"` every reporting province in one bar chart. Provinces without a figure
     are left out and counted in the subtitle."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     low, high = color_range(picture)
     ranked = _ranked(picture)
     axis_title = label("axis_turnout_pct", lang)
@@ -730,7 +752,14 @@ def ranking(
     fig.update_layout(bargap=0.25)
     fig.update_xaxes(gridcolor="#e6e6e6", zeroline=False)
     return _base_figure(
-        fig, picture, lang, size, "ranking", "chart_ranking", margin={"l": 150, "b": 80, "t": 110}
+        fig,
+        picture,
+        lang,
+        size,
+        "ranking",
+        "chart_ranking",
+        margin={"l": 150, "b": 80, "t": 110},
+        scale=scale,
     )
 
 
@@ -752,10 +781,12 @@ def region_completion(picture: Picture) -> dict[str, dict[str, int]]:
     return out
 
 
-def completion_by_region(picture: Picture, lang: str = "vi", size: Size = "web") -> go.Figure:
+def completion_by_region(
+    picture: Picture, lang: str = "vi", size: Size = "web", *, scale: float | None = None
+) -> go.Figure:
     """Polling areas done / total for each region, and the national figure as given."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     regions = region_completion(picture)
     nat = picture.get("national") or {}
     rows = [
@@ -850,14 +881,17 @@ def completion_by_region(picture: Picture, lang: str = "vi", size: Size = "web")
         "completion",
         "chart_completion",
         margin={"l": 230, "b": 80, "t": 120},
+        scale=scale,
     )
 
 
-def revotes_table(picture: Picture, lang: str = "vi", size: Size = "web") -> go.Figure:
+def revotes_table(
+    picture: Picture, lang: str = "vi", size: Size = "web", *, scale: float | None = None
+) -> go.Figure:
     """Re-votes: one row per announced unit (from `picture["revotes"]` when present),
     otherwise one row per province with re-vote units; "No re-votes reported" when none."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     revotes = picture.get("revotes") or []
     fig = go.Figure()
     header_style = dict(
@@ -934,18 +968,25 @@ def revotes_table(picture: Picture, lang: str = "vi", size: Size = "web") -> go.
     subtitle = _reporting_line(picture, lang)
     if nat.get("revote_units") is not None:
         subtitle += f" · {label('revote_units', lang)}: {i18n.fmt_int(nat['revote_units'], lang)}"
-    return _base_figure(fig, picture, lang, size, "revotes", "chart_revotes", subtitle=subtitle)
+    return _base_figure(
+        fig, picture, lang, size, "revotes", "chart_revotes", subtitle=subtitle, scale=scale
+    )
 
 
 def history(
-    picture: Picture, lang: str = "vi", size: Size = "web", *, live_term: str | None = "XV"
+    picture: Picture,
+    lang: str = "vi",
+    size: Size = "web",
+    *,
+    live_term: str | None = "XV",
+    scale: float | None = None,
 ) -> go.Figure:
     """Turnout at NA elections I–XV, with the live national figure as a highlighted bar.
 
     `live_term` is the term the picture is tracking: its historic bar is replaced by the
     live one (None keeps every historic bar and adds the live one after them)."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     rows = [h for h in fx.na_history() if h["term_roman"] != live_term]
     live_name = f"{live_term or ''} ({label('live', lang)})".strip()
     nat_pct = (picture.get("national") or {}).get("turnout_pct")
@@ -1017,7 +1058,14 @@ def history(
         categoryarray=[*x, live_name],
     )
     return _base_figure(
-        fig, picture, lang, size, "history", "chart_history", margin={"l": 70, "b": 90, "t": 120}
+        fig,
+        picture,
+        lang,
+        size,
+        "history",
+        "chart_history",
+        margin={"l": 70, "b": 90, "t": 120},
+        scale=scale,
     )
 
 
@@ -1029,12 +1077,17 @@ def _local_naive(moment: str) -> str:
 
 
 def turnout_by_hour(
-    picture: Picture, lang: str = "vi", size: Size = "web", *, codes: Sequence[str] = ()
+    picture: Picture,
+    lang: str = "vi",
+    size: Size = "web",
+    *,
+    codes: Sequence[str] = (),
+    scale: float | None = None,
 ) -> go.Figure:
     """Turnout through the day from `picture["timeline"]`: the national line (as given)
     and the provinces in `codes`."""
     width, height = size_px(size)
-    s = _scale(width, height)
+    s = scale or _scale(width, height)
     timeline = picture.get("timeline") or {}
     fig = go.Figure()
     series = [("national", label("national", lang), HIGHLIGHT, 4 * s)]
@@ -1095,6 +1148,7 @@ def turnout_by_hour(
         "by_hour",
         "chart_by_hour",
         margin={"l": 70, "b": 90, "t": 120, "r": 80},
+        scale=scale,
     )
 
 

@@ -331,23 +331,6 @@ async def board_items(conn: asyncpg.Connection, limit: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-async def board_revotes(conn: asyncpg.Connection, limit: int) -> list[dict]:
-    """Each re-vote unit's latest public report (a unit is a province, level and unit name,
-    as the picture counts them), newest first."""
-    rows = await conn.fetch(
-        """SELECT * FROM (
-               SELECT DISTINCT ON (province, data->>'level', lower(data->>'unit'))
-                      seq, id::text AS id, province, as_of, data
-               FROM reports
-               WHERE kind = 'revote' AND audience = 'public' AND NOT retracted
-                 AND seq IS NOT NULL
-               ORDER BY province, data->>'level', lower(data->>'unit'), as_of DESC, seq DESC
-           ) u ORDER BY as_of DESC, seq DESC LIMIT $1""",
-        limit,
-    )
-    return [dict(r) for r in rows]
-
-
 # --- the editors' desk ---------------------------------------------------------------------
 # Sessions, tokens by id, the review queue, timelines, re-votes at a moment, official
 # figures, photos and the phase summary's notes (server/editor.py, server/charts.py).
@@ -417,7 +400,8 @@ async def revotes_at(conn: asyncpg.Connection, at: datetime | None) -> list[dict
                       coalesce(r.data->>'status', 'announced') AS status,
                       r.data->>'note' AS note, r.as_of
                FROM reports r
-               WHERE r.kind = 'revote' AND NOT r.retracted AND r.as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)
+               WHERE r.kind = 'revote' AND NOT r.retracted
+                 AND r.as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)
                ORDER BY r.province, r.data->>'level', lower(r.data->>'unit'),
                         r.as_of DESC, r.seq DESC) u
            WHERE u.status <> 'cancelled'
@@ -524,7 +508,8 @@ async def officials(conn: asyncpg.Connection, at: datetime | None, *, latest: bo
     rows = await conn.fetch(
         """WITH o AS (
                SELECT * FROM official_figures
-               WHERE withdrawn_at IS NULL AND as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)),
+               WHERE withdrawn_at IS NULL
+                 AND as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)),
            pick AS (
                SELECT * FROM o WHERE NOT $2
                UNION ALL

@@ -1,0 +1,449 @@
+"""The wall board `/board` (issue 4), driven in Debian's Chromium.
+
+Real servers against real Postgres databases. Every page fails its test on a console error
+(CSP violations included), an uncaught exception, a failed request, an HTTP error or a
+request leaving the app; a test that stops the server on purpose lists the network errors
+it allows. Screenshots of every slide, in both layouts and in vi and en, go to
+tests/artifacts/board/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from dashboards import i18n
+from ingest import scenario, simulate
+from ingest.fixtures import provinces
+from server import board
+from tests.conftest import (
+    ARTIFACTS,
+    MS,
+    Process,
+    bureau,
+    free_port,
+    issue,
+    report,
+    serve_in_loop,
+    with_db,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WAIT = 30_000 * MS * 1000  # Playwright wants milliseconds: 30 s, scaled on slow machines
+LIVE = 2_000 * MS * 1000  # the issue's promise: a report is on the board within 2 s
+SHOTS = ARTIFACTS / "board"
+SIZES = {"full": (1920, 1080), "strip": (1920, 360)}
+SERVER_DOWN = (
+    r"WebSocket connection to .* failed",
+    r"net::ERR_CONNECTION_REFUSED",
+)
+DAY_SPEED = 7200  # the simulated day at two hours of the election day per second
+AS_OF = "2021-05-23T11:00:00+07:00"
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+class Console:
+    """Console errors, uncaught exceptions, failed requests, HTTP errors, and requests that
+    leave the app's origin (the board must work with the building cut off)."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
+        page.on(
+            "request",
+            lambda r: r.url.startswith((base + "/", "data:")) or self.foreign.append(r.url),
+        )
+
+    def check(self, allowed: tuple[str, ...] = ()) -> None:
+        bad = [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
+        assert not bad, f"console errors: {bad}"
+        assert not self.failed, f"failed requests: {self.failed}"
+        assert not self.foreign, f"requests outside the app: {self.foreign}"
+
+
+@contextlib.asynccontextmanager
+async def open_board(browser, base: str, query: str = "", *, layout: str = "full"):
+    width, height = SIZES[layout]
+    context = await browser.new_context(
+        viewport={"width": width, "height": height},
+        timezone_id="America/New_York",  # the board shows Vietnam's time whatever the PC's zone
+        base_url=base,
+    )
+    context.set_default_timeout(WAIT)
+    page = await context.new_page()
+    console = Console(page, base)
+    sep = "&" if "?" in query else "?"
+    await page.goto(f"/board{query}{sep}layout={layout}" if layout != "full" else f"/board{query}")
+    await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=WAIT)
+    try:
+        yield page, console
+    finally:
+        await context.close()
+
+
+async def show(page: Page, slide: str) -> None:
+    await page.evaluate("name => window.votewireBoard.show(name)", slide)
+    await expect(page.locator(f"body[data-slide={slide}]")).to_be_attached()
+
+
+async def send(srv, code: str, *reports: dict) -> list[dict]:
+    token = await srv.token(code)
+    async with bureau(srv, token) as b:
+        answers = [await b.send(r) for r in reports]
+    assert all(a["type"] == "ack" for a in answers), answers
+    return answers
+
+
+def pct(value: float | None, lang: str = "vi", digits: int = 2) -> str:
+    return i18n.fmt_pct(value, lang, digits)
+
+
+def voters(national: dict, lang: str = "vi") -> str:
+    return i18n.label("n_voters", lang).format(
+        voted=i18n.fmt_int(national["voted"], lang),
+        registered=i18n.fmt_int(national["registered"], lang),
+    )
+
+
+OVERFLOW_JS = """() => {
+  // Text that does not fit its box: wider than it (one-line figures and titles), or taller
+  // than a box that clips (tiles, panels). Returns what overflows; [] when all fits.
+  const bad = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > innerWidth || doc.scrollHeight > innerHeight) bad.push("page scrolls");
+  const sel = ".top, .frame, .nat-pct, .nat-voters, .nat-facts dd, .nat-facts dt, .clock,"
+    + " .status, .slide.active .slide-title, .slide.active .tile,"
+    + " .ticker-label, .frame-label";
+  for (const el of document.querySelectorAll(sel)) {
+    if (el.offsetParent === null) continue;
+    const clips = getComputedStyle(el).overflowY !== "visible";  // then tall content is cut
+    if (el.scrollWidth > el.clientWidth + 1 || (clips && el.scrollHeight > el.clientHeight + 1))
+      bad.push((el.className || el.tagName) + ": " + el.textContent.trim().slice(0, 40));
+  }
+  return bad;
+}"""
+
+
+FONTS_JS = """async () => {
+  // Vietnamese diacritics drawn with the vendored Noto Sans, not a fallback font.
+  const sample = "Tỷ lệ cử tri đi bầu cả nước";
+  const faces = await document.fonts.load("700 20px 'Noto Sans'", sample);
+  return faces.length > 0 && document.fonts.check("700 20px 'Noto Sans'", sample);
+}"""
+
+
+# --- without a browser -------------------------------------------------------------------
+
+
+def test_date_patterns_match_the_catalogue():
+    moments = [datetime(2021, 5, 23, 15, 0, tzinfo=i18n.ELECTION_TZ)]
+    moments.append(datetime(2021, 11, 9, 8, 5, tzinfo=i18n.ELECTION_TZ))
+    for lang in i18n.LANGS:
+        for m in moments:
+            date = (
+                board.DATE_PATTERNS[lang]
+                .replace("{dd}", f"{m.day:02d}")
+                .replace("{mm}", f"{m.month:02d}")
+                .replace("{d}", str(m.day))
+                .replace("{m}", str(m.month))
+                .replace("{y}", str(m.year))
+            )
+            expected = i18n.label("as_of", lang).format(time=f"{m:%H:%M}", date=date)
+            assert i18n.as_of_label(m, lang) == expected, lang
+
+
+def test_slides_and_seconds_from_the_url():
+    assert board.parse_slides("map,tiles:20,nope,history", 9) == [
+        {"name": "map", "seconds": 9},
+        {"name": "tiles", "seconds": 20},
+        {"name": "history", "seconds": 9},
+    ]
+    assert [s["name"] for s in board.parse_slides("", 12)] == list(board.SLIDES)
+    assert board.parse_slides("map:0", 12) == [{"name": "map", "seconds": 1}]
+
+
+async def test_items_api_is_public_only_and_refuses_bad_input(server):
+    await send(
+        server,
+        "01",
+        report("note", AS_OF, text="Ghi chú công khai"),
+        report("note", AS_OF, text="Ghi chú nội bộ", audience="internal"),
+        report("security", AS_OF, severity="incident", category="security", text="Nội bộ"),
+        report("revote", AS_OF, unit="Đơn vị số 1", level="commune", reason="other"),
+    )
+    async with httpx.AsyncClient(base_url=server.http) as c:
+        body = (await c.get("/api/board/items")).json()
+        assert [i["kind"] for i in body["items"]] == ["revote", "note"]
+        assert body["items"][1]["data"]["text"] == "Ghi chú công khai"
+        assert [r["data"]["unit"] for r in body["revotes"]] == ["Đơn vị số 1"]
+        bad = await c.get("/api/board/items", params={"limit": "0"})
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+        assert bad.json()["field"] == "limit"
+        unknown = await c.get("/api/board/figure/pie")
+        assert unknown.status_code == 400 and unknown.json()["code"] == "invalid"
+        fig = (await c.get("/api/board/figure/history", params={"lang": "en"})).json()
+        assert fig["layout"]["meta"]["seq"] == (await server.snapshot())["seq"]
+        for lang, text in (("fr", "Participation nationale"), ("zh", "全国投票率")):
+            page = await c.get("/board", params={"lang": lang})
+            assert page.status_code == 200 and text in page.text
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+# --- in the browser ----------------------------------------------------------------------
+
+
+async def test_map_has_63_provinces_and_the_grid_63_tiles(server, browser):
+    await send(server, "01", report(voted=4_000_000))
+    await send(server, "79", report(turnout_pct=71.5))
+    snap = await server.snapshot()
+    async with open_board(browser, server.http, "?slides=map,tiles") as (page, console):
+        await expect(page.locator("#slide-map .choroplethlocation")).to_have_count(63)
+        await expect(page.locator("#slide-map")).to_contain_text("QĐ. Hoàng Sa")
+        await expect(page.locator("#slide-map")).to_contain_text("QĐ. Trường Sa")
+        await expect(page.locator("#slide-map")).to_contain_text(i18n.label("no_data"))
+        await expect(page.locator(".tile")).to_have_count(63)
+        await expect(page.locator(".tile.nodata")).to_have_count(61)
+        await expect(page.locator("#nat-pct")).to_have_text(pct(snap["national"]["turnout_pct"]))
+        await expect(page.locator("#nat-reporting")).to_have_text("2 / 63")
+        await expect(page.locator("#status")).to_have_attribute("data-state", "live")
+        await show(page, "tiles")
+        assert await page.evaluate(OVERFLOW_JS) == []
+        console.check()
+
+
+async def test_a_report_reaches_the_open_board_within_2_s(server, browser):
+    async with open_board(browser, server.http, "?slides=tiles,map") as (page, console):
+        await page.evaluate("window.__samePage = true")
+        await expect(page.locator("#status")).to_have_attribute("data-state", "live")
+        tile = page.locator('.tile[data-code="01"] .tile-pct')
+        await expect(tile).to_have_text(i18n.label("no_data_short"))
+        await send(server, "01", report(voted=5_000_000))
+        snap = await server.snapshot()
+        hanoi = next(p for p in snap["provinces"] if p["code"] == "01")
+        await expect(page.locator("#nat-pct")).to_have_text(
+            pct(snap["national"]["turnout_pct"]), timeout=LIVE
+        )
+        await expect(tile).to_have_text(pct(hanoi["turnout_pct"]), timeout=LIVE)
+        await expect(page.locator("#nat-voters")).to_have_text(voters(snap["national"]))
+        await expect(page.locator('.tile[data-code="01"] .tile-time')).to_have_text("11:00")
+        assert await page.evaluate("window.__samePage") is True
+        console.check()
+
+
+async def test_server_restart_reconnects_and_counts_nothing_twice(db_url, browser):
+    port = free_port()
+    first = await asyncio.to_thread(Process(db_url, port=port).start)
+    second = None
+    try:
+        note = report("note", AS_OF, text="Ghi chú trước khi máy chủ khởi động lại")
+        await send(first.server, "01", report(voted=3_000_000), note)
+        async with open_board(browser, first.server.http, "?slides=tiles") as (page, console):
+            await page.evaluate("window.__samePage = true")
+            status = page.locator("#status")
+            await expect(status).to_have_attribute("data-state", "live")
+            before = await first.server.snapshot()
+            await expect(page.locator("body")).to_have_attribute("data-seq", str(before["seq"]))
+
+            first.kill()
+            await expect(status).to_have_attribute("data-state", "reconnecting")
+            await expect(status).to_have_text(i18n.label("status_reconnecting"))
+            second = await asyncio.to_thread(Process(db_url, port=port).start)
+            # Sent while the page may still be away: it must come back through since=.
+            await send(
+                second.server, "01", report("turnout", "2021-05-23T12:00:00+07:00", voted=3_200_000)
+            )
+            await send(second.server, "79", report(voted=2_000_000))
+            snap = await second.server.snapshot()
+
+            await expect(status).to_have_attribute("data-state", "live")
+            await expect(page.locator("body")).to_have_attribute("data-seq", str(snap["seq"]))
+            nat = snap["national"]
+            assert nat["voted"] == 3_200_000 + 2_000_000
+            await expect(page.locator("#nat-pct")).to_have_text(pct(nat["turnout_pct"]))
+            await expect(page.locator("#nat-voters")).to_have_text(voters(nat))
+            await expect(page.locator("#nat-reporting")).to_have_text("2 / 63")
+            for p in snap["provinces"]:
+                if p["turnout_pct"] is not None:
+                    await expect(
+                        page.locator(f'.tile[data-code="{p["code"]}"] .tile-pct')
+                    ).to_have_text(pct(p["turnout_pct"]))
+            kept = await page.evaluate(
+                "id => window.votewireBoard.state.items.filter(i => i.id === id).length", note["id"]
+            )
+            assert kept == 1
+            assert await page.evaluate("window.__samePage") is True
+            console.check(allowed=SERVER_DOWN)
+    finally:
+        for proc in (first, second):
+            if proc:
+                proc.stop()
+                proc.log.close()
+
+
+async def test_notes_are_text_and_internal_items_never_reach_the_page(server, browser):
+    secret = f"SECRET-{uuid.uuid4().hex[:8]}"
+    hostile = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
+    await send(server, "01", report("note", AS_OF, text=f"Trước: {hostile}"))
+    async with open_board(browser, server.http, "?slides=notes") as (page, console):
+        await send(
+            server,
+            "01",
+            report("security", AS_OF, severity="incident", category="security", text=secret),
+            report("note", AS_OF, text=f"{secret} note", audience="internal"),
+            report("note", "2021-05-23T11:30:00+07:00", text=f"Sau: {hostile}"),
+        )
+        notes = page.locator("#notes .note-text")
+        await expect(notes).to_have_count(2, timeout=WAIT)
+        await expect(notes.nth(0)).to_have_text(f"Sau: {hostile}")
+        await expect(notes.nth(1)).to_have_text(f"Trước: {hostile}")
+        await expect(page.locator("#crawl")).to_contain_text(hostile)
+        html = await page.content()
+        assert secret not in html
+        assert await page.evaluate("typeof window.__pwned") == "undefined"
+        assert await page.locator("img").count() == 0
+        assert await page.locator("script:not([src]):not([type='application/json'])").count() == 0
+        console.check()
+    async with httpx.AsyncClient() as c:
+        page_html = (await c.get(f"{server.http}/board")).text
+    assert "<script>window" not in page_html and secret not in page_html
+
+
+async def test_rehearsal_test_mark_stale_tiles_and_stale_status(db_url, browser):
+    async with serve_in_loop(db_url, VOTEWIRE_REHEARSAL="1") as srv:
+        now = datetime.now(i18n.ELECTION_TZ).replace(microsecond=0)
+        fresh = (now - timedelta(minutes=2)).isoformat()
+        old = (now - timedelta(hours=2)).isoformat()
+        await send(srv, "01", report("turnout", fresh, voted=4_000_000))
+        await send(srv, "79", report("turnout", old, voted=3_000_000))
+        async with open_board(browser, srv.http, "?slides=tiles&stale=3") as (page, console):
+            await expect(page.locator("#watermark")).to_be_visible()
+            await expect(page.locator("#test-badge")).to_have_text(i18n.label("status_test"))
+            await expect(page.locator('.tile[data-code="79"]')).to_have_class(
+                re.compile(r"\bstale\b")
+            )
+            await expect(page.locator('.tile[data-code="01"]')).not_to_have_class(
+                re.compile(r"\bstale\b")
+            )
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await show(page, "tiles")
+            await page.screenshot(path=SHOTS / "rehearsal-full-vi-tiles.png")
+            status = page.locator("#status")
+            await expect(status).to_have_attribute("data-state", "stale", timeout=WAIT)
+            await expect(status).to_have_text(i18n.label("status_stale"))
+            await send(srv, "02", report("turnout", fresh, voted=100_000))
+            await expect(status).to_have_attribute("data-state", "live", timeout=WAIT)
+            console.check()
+
+
+# --- a simulated day with the board open: memory, then screenshots --------------------------
+
+
+async def _heap(cdp) -> dict[str, float]:
+    await cdp.send("HeapProfiler.collectGarbage")
+    await cdp.send("HeapProfiler.collectGarbage")
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    return {m["name"]: m["value"] for m in metrics}
+
+
+@pytest.fixture(scope="module")
+async def day(pg_url, template, browser):
+    """A server that lived through the simulated election day while a board (rotating a
+    slide a second) was open on it; yields the server and the page's memory before and
+    after."""
+    name = f"vw_board_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(pg_url)
+    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    await admin.close()
+    url = with_db(pg_url, name)
+    try:
+        # Figures from 2021 are years old by the wall clock: do not mark every tile stale.
+        async with serve_in_loop(url, VOTEWIRE_STALE_S=str(10**9)) as srv:
+            tokens = {p.code: await issue(url, p.code) for p in provinces()}
+            async with open_board(browser, srv.http, "?seconds=1") as (page, console):
+                cdp = await page.context.new_cdp_session(page)
+                await cdp.send("Performance.enable")
+                for slide in board.SLIDES:  # every slide drawn once before measuring
+                    await show(page, slide)
+                start = await _heap(cdp)
+                await page.evaluate("window.votewireBoard.resume()")
+                summary = await simulate.run(
+                    srv.bureau_url, tokens, scenario.load(), speed=DAY_SPEED
+                )
+                assert summary["acked"] == summary["events"], summary
+                final = await srv.snapshot()
+                await expect(page.locator("body")).to_have_attribute(
+                    "data-seq", str(final["seq"]), timeout=WAIT
+                )
+                await expect(page.locator("#nat-pct")).to_have_text(
+                    pct(final["national"]["turnout_pct"])
+                )
+                for slide in board.SLIDES:  # and once more at the end
+                    await show(page, slide)
+                end = await _heap(cdp)
+                console.check()
+            yield {"server": srv, "start": start, "end": end, "final": final}
+    finally:
+        admin = await asyncpg.connect(pg_url)
+        with contextlib.suppress(Exception):
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+async def test_a_simulated_day_leaves_the_heap_where_it_was(day):
+    start, end = day["start"], day["end"]
+    assert end["JSHeapUsedSize"] < 2 * start["JSHeapUsedSize"] + 10 * 2**20, (start, end)
+    assert end["Nodes"] < 2 * start["Nodes"] + 2000, (start, end)
+    assert end["JSEventListeners"] < 2 * start["JSEventListeners"] + 200, (start, end)
+
+
+@pytest.mark.parametrize("layout", ["full", "strip"])
+async def test_screenshots_of_every_slide(day, browser, layout):
+    srv, final = day["server"], day["final"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for lang in ("vi", "en"):
+        async with open_board(browser, srv.http, f"?lang={lang}", layout=layout) as (page, console):
+            await expect(page.locator("#nat-pct")).to_have_text(
+                pct(final["national"]["turnout_pct"], lang)
+            )
+            await expect(page.locator("#frame")).to_contain_text(
+                i18n.label("national_turnout", lang)
+            )
+            fonts = await page.evaluate(FONTS_JS)
+            assert fonts, "Noto Sans (Vietnamese) did not load"
+            for slide in board.SLIDES:
+                await show(page, slide)
+                assert await page.evaluate(OVERFLOW_JS) == [], (layout, lang, slide)
+                await page.screenshot(path=SHOTS / f"{layout}-{lang}-{slide}.png")
+            await expect(page.locator("#revotes tbody tr").first).to_be_attached()
+            await expect(page.locator(".tile.nodata")).to_have_count(0)
+            console.check()
