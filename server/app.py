@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from ingest.errors import ContractError, Invalid, auth_failed
 from ingest.fixtures import Province, provinces
-from server import board, mobile, store
+from server import board, charts, editor, mobile, store
 from server.auth import bearer_for
 from server.bureau import bureau_socket, post_report
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
@@ -63,6 +63,7 @@ class Votewire:
             coalesce_s=s.coalesce_ms / 1000,
             poll_s=s.listen_check_s,
             timeout=s.db_timeout_s,
+            fanout_seconds=self.metrics.fanout_latency.observe,
         )
         await self.hub.start()
         self.desk = Desk(

@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
+from server import charts
 from server import settings as settings_mod
 from server.embedded import EmbeddedError, EmbeddedPostgres, prepare
 
@@ -78,7 +79,7 @@ def cmd_serve(args, settings) -> None:
             ws_per_message_deflate=False,
             loop="uvloop" if sys.platform != "win32" else "asyncio",
             lifespan="on",
-            log_level="info",
+            log_level=os.environ.get("VOTEWIRE_LOG", "INFO").lower(),
             timeout_graceful_shutdown=10,
         )
         SERVING["uvicorn"] = True
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_demo)
 
+    charts.add_cli(sub)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(

@@ -38,6 +38,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_STALE_S": ("1800", "a province figure older than this is marked stale"),
     "VOTEWIRE_BOARD_STALE_S": ("120", "the board shows STALE after this long without updates"),
     "VOTEWIRE_SECRET": ("", "cookie signing key; unset = generated under VOTEWIRE_DATA"),
+    "VOTEWIRE_CHECKPOINTS": (
+        "09:00,11:00,14:00,17:00,19:00",
+        "local times by which every bureau should have sent turnout (else: overdue)",
+    ),
+    "VOTEWIRE_CHECKPOINT_GRACE_MIN": ("15", "minutes after a checkpoint before it counts"),
+    "VOTEWIRE_JUMP_PP": ("40", "a turnout move of more points than this goes to review"),
+    "VOTEWIRE_NEIGHBOUR_PP": ("25", "this many points from the neighbours' median: review"),
+    "VOTEWIRE_SESSION_H": ("12", "hours an editor's sign-in lasts"),
+    "VOTEWIRE_PHOTO_MAX_MB": ("5", "largest photo upload accepted (MiB)"),
     "VOTEWIRE_ALLOWED_ORIGINS": ("", "other page origins allowed to open our sockets (comma list)"),
 }
 
@@ -79,6 +88,46 @@ class Election:
 
 
 @dataclass(frozen=True)
+class DeskSettings:
+    """The editors' desk: silent-bureau checkpoints, review thresholds, sessions, photos."""
+
+    checkpoints: tuple[time, ...]
+    grace: timedelta
+    jump_pp: float
+    neighbour_pp: float
+    session_s: int
+    photo_max_bytes: int
+
+
+def _desk(env: dict[str, str]) -> DeskSettings:
+    def number(name: str) -> float:
+        value = _parse(env, name, float, "a number")
+        if value < 0:
+            raise ConfigError(
+                f"{name}={_get(env, name)!r} is not valid: expected a positive number"
+            )
+        return value
+
+    raw = _get(env, "VOTEWIRE_CHECKPOINTS")
+    try:
+        checkpoints = tuple(
+            sorted(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip())
+        )
+    except ValueError:
+        raise ConfigError(
+            f"VOTEWIRE_CHECKPOINTS={raw!r} is not valid: expected local times like 09:00,11:00"
+        ) from None
+    return DeskSettings(
+        checkpoints=checkpoints,
+        grace=timedelta(minutes=number("VOTEWIRE_CHECKPOINT_GRACE_MIN")),
+        jump_pp=number("VOTEWIRE_JUMP_PP"),
+        neighbour_pp=number("VOTEWIRE_NEIGHBOUR_PP"),
+        session_s=int(number("VOTEWIRE_SESSION_H") * 3600),
+        photo_max_bytes=int(number("VOTEWIRE_PHOTO_MAX_MB") * 1024 * 1024),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None
     data_dir: Path
@@ -97,6 +146,7 @@ class Settings:
     db_timeout_s: float
     stale_s: int
     board_stale_s: int
+    desk: DeskSettings
     secret: str = field(repr=False, default="")
     allowed_origins: tuple[str, ...] = ()
 
@@ -153,6 +203,7 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
         db_timeout_s=_parse(env, "VOTEWIRE_DB_TIMEOUT_S", float, "seconds"),
         stale_s=_parse(env, "VOTEWIRE_STALE_S", int, "seconds"),
         board_stale_s=_parse(env, "VOTEWIRE_BOARD_STALE_S", int, "seconds"),
+        desk=_desk(env),
         secret=_get(env, "VOTEWIRE_SECRET"),
         allowed_origins=tuple(
             o.strip() for o in _get(env, "VOTEWIRE_ALLOWED_ORIGINS").split(",") if o.strip()
