@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 import webbrowser
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +25,13 @@ from server.auth import new_token
 from server.cli import SERVING, database, issue_bureau_tokens
 
 DEMO_DB = "votewire_demo"
+
+
+def _has_screen() -> bool:
+    """Only open a browser where there is a screen (never a text browser in this terminal)."""
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 async def _recreate(server_url: str) -> str:
@@ -79,7 +88,7 @@ async def _main(args, settings, server_url: str) -> None:
         "Ctrl-C stops the server and the database.\n",
         flush=True,
     )
-    if not args.no_browser:
+    if not args.no_browser and _has_screen():
         with contextlib.suppress(Exception):
             webbrowser.open(f"{base}/board")
     day = asyncio.create_task(
