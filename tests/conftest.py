@@ -41,6 +41,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MS = 0.001 * float(os.environ.get("VOTEWIRE_TESTS_TIMEOUT_FACTOR", "1"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TEMPLATE = f"vw_template_{os.getpid()}"
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium: the browser tests never download one."""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WAIT = 30_000 * MS * 1000
+"""Playwright's timeouts are milliseconds: 30 s, scaled on slow machines."""
 
 
 def with_db(url: str, name: str) -> str:
@@ -52,6 +64,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+async def chromium():
+    """One headless Chromium for the whole run; each test opens its own context."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from dashboards import i18n
 from ingest import scenario, simulate
@@ -27,6 +27,7 @@ from server import board
 from tests.conftest import (
     ARTIFACTS,
     MS,
+    WAIT,
     Process,
     bureau,
     free_port,
@@ -38,16 +39,6 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-WAIT = 30_000 * MS * 1000  # Playwright wants milliseconds: 30 s, scaled on slow machines
 LIVE = 2_000 * MS * 1000  # the promise: a report is on the board within 2 s
 SHOTS = ARTIFACTS / "board"
 SIZES = {"full": (1920, 1080), "strip": (1920, 360)}
@@ -60,11 +51,8 @@ AS_OF = "2021-05-23T11:00:00+07:00"
 
 
 @pytest.fixture(scope="module")
-async def browser():
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+def browser(chromium):
+    return chromium
 
 
 class Console:

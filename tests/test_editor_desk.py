@@ -23,11 +23,11 @@ import httpx
 import pytest
 import websockets
 from PIL import Image
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from server import charts, editor
 from tests import conftest
-from tests.conftest import ARTIFACTS, MS, ROOT, bureau, report
+from tests.conftest import ARTIFACTS, ROOT, WAIT, bureau, report
 
 SHOTS = ARTIFACTS / "editor"
 ERROR_KEYS = {"type", "id", "code", "field", "message", "message_vi", "message_en"}
@@ -41,16 +41,6 @@ PARAMS = {
     "name": "map",
     "fmt": "png",
 }
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-WAIT = 30_000 * MS * 1000  # Playwright wants milliseconds
 
 
 def concrete(path: str) -> str:
@@ -457,7 +447,7 @@ class Console:
 
 
 @pytest.mark.browser
-async def test_the_desk_in_chromium_live_table_time_slider_and_download(server, tmp_path):
+async def test_the_desk_in_chromium_live_table_time_slider_and_download(server, tmp_path, chromium):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with bureau(server, await server.token("01")) as hn:
         await hn.send(report(voted=1_200_000, as_of="2021-05-23T09:00:00+07:00"))
@@ -466,89 +456,85 @@ async def test_the_desk_in_chromium_live_table_time_slider_and_download(server, 
     async with bureau(server, await server.token("79")) as hcm:
         await hcm.send(report(voted=2_000_000, as_of="2021-05-23T10:00:00+07:00"))
     editor_token = await server.token(role="editor")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(
-            viewport={"width": 1440, "height": 900},
-            base_url=server.http,
-            accept_downloads=True,
-            timezone_id="Europe/Paris",
-        )
-        context.set_default_timeout(WAIT)
-        page = await context.new_page()
-        console = Console(page, server.http)
-        await page.goto("/editor")  # no session yet: the sign-in form
-        await page.screenshot(path=str(SHOTS / "signin.png"))
-        await page.locator('input[name="token"]').fill(editor_token)
-        await page.locator('input[name="name"]').fill("Trực ban")
-        await page.locator('button[type="submit"]').click()
-        await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
-        rows = page.locator("#provinces tbody tr")
-        await expect(rows).to_have_count(63)
-        hn_row = page.locator('#provinces tr[data-code="01"]')
-        await expect(hn_row.locator(".pct")).to_have_text(re.compile(r"^\d+,\d\d%$"))
-        await expect(page.locator("#map .choropleth, #map .geo").first).to_be_attached()
-        await expect(page.locator("#queue li[data-kind=security]")).to_have_count(1)
-        await page.screenshot(path=str(SHOTS / "desk-live.png"))
+    context = await chromium.new_context(
+        viewport={"width": 1440, "height": 900},
+        base_url=server.http,
+        accept_downloads=True,
+        timezone_id="Europe/Paris",
+    )
+    context.set_default_timeout(WAIT)
+    page = await context.new_page()
+    console = Console(page, server.http)
+    await page.goto("/editor")  # no session yet: the sign-in form
+    await page.screenshot(path=str(SHOTS / "signin.png"))
+    await page.locator('input[name="token"]').fill(editor_token)
+    await page.locator('input[name="name"]').fill("Trực ban")
+    await page.locator('button[type="submit"]').click()
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    rows = page.locator("#provinces tbody tr")
+    await expect(rows).to_have_count(63)
+    hn_row = page.locator('#provinces tr[data-code="01"]')
+    await expect(hn_row.locator(".pct")).to_have_text(re.compile(r"^\d+,\d\d%$"))
+    await expect(page.locator("#map .choropleth, #map .geo").first).to_be_attached()
+    await expect(page.locator("#queue li[data-kind=security]")).to_have_count(1)
+    await page.screenshot(path=str(SHOTS / "desk-live.png"))
 
-        # Live: a bureau reports and the row changes without a reload.
-        before = await hn_row.locator(".pct").inner_text()
-        async with bureau(server, await server.token("01")) as hn:
-            await hn.send(report(voted=5_500_000, as_of="2021-05-23T17:00:00+07:00"))
-        await expect(hn_row.locator(".pct")).not_to_have_text(before)
-        pct = 5_500_000 / (await server.snapshot())["provinces"][0]["registered"] * 100
-        await expect(hn_row.locator(".pct")).to_have_text(f"{pct:.2f}%".replace(".", ","))
+    # Live: a bureau reports and the row changes without a reload.
+    before = await hn_row.locator(".pct").inner_text()
+    async with bureau(server, await server.token("01")) as hn:
+        await hn.send(report(voted=5_500_000, as_of="2021-05-23T17:00:00+07:00"))
+    await expect(hn_row.locator(".pct")).not_to_have_text(before)
+    pct = 5_500_000 / (await server.snapshot())["provinces"][0]["registered"] * 100
+    await expect(hn_row.locator(".pct")).to_have_text(f"{pct:.2f}%".replace(".", ","))
 
-        # Region filter and sorting.
-        await page.locator('#regions button[data-region="South"]').click()
-        south = await rows.count()
-        assert 15 <= south < 63
-        await page.locator('#regions button[data-region="all"]').click()
-        await page.locator('th[data-sort="turnout_pct"] button').click()
-        await expect(rows.first).to_have_attribute("data-code", "01")
+    # Region filter and sorting.
+    await page.locator('#regions button[data-region="South"]').click()
+    south = await rows.count()
+    assert 15 <= south < 63
+    await page.locator('#regions button[data-region="all"]').click()
+    await page.locator('th[data-sort="turnout_pct"] button').click()
+    await expect(rows.first).to_have_attribute("data-code", "01")
 
-        # The slider rewinds table and map to 10:00.
-        slider = page.locator("#slider")
-        await slider.fill(str((10 - 6) * 12))
-        await expect(page.locator("#rewound")).to_be_visible()
-        await expect(page.locator("#map")).to_have_attribute(
-            "data-moment", "2021-05-23T10:00:00+07:00"
-        )
-        early = 1_200_000 / (await server.snapshot())["provinces"][0]["registered"] * 100
-        await expect(hn_row.locator(".pct")).to_have_text(f"{early:.2f}%".replace(".", ","))
-        await expect(page.locator('#provinces tr[data-code="01"]')).to_have_attribute(
-            "data-overdue", "0"
-        )
-        await page.screenshot(path=str(SHOTS / "desk-rewound-1000.png"))
+    # The slider rewinds table and map to 10:00.
+    slider = page.locator("#slider")
+    await slider.fill(str((10 - 6) * 12))
+    await expect(page.locator("#rewound")).to_be_visible()
+    await expect(page.locator("#map")).to_have_attribute("data-moment", "2021-05-23T10:00:00+07:00")
+    early = 1_200_000 / (await server.snapshot())["provinces"][0]["registered"] * 100
+    await expect(hn_row.locator(".pct")).to_have_text(f"{early:.2f}%".replace(".", ","))
+    await expect(page.locator('#provinces tr[data-code="01"]')).to_have_attribute(
+        "data-overdue", "0"
+    )
+    await page.screenshot(path=str(SHOTS / "desk-rewound-1000.png"))
 
-        # A download of what is shown: the map at 10:00 as a PNG.
-        async with page.expect_download() as info:
-            await page.locator('#downloads a[data-format="png"]').click()
-        download = await info.value
-        target = tmp_path / download.suggested_filename
-        await download.save_as(target)
-        assert download.suggested_filename == "votewire-map-vi-web-20210523-1000.png"
-        with Image.open(target) as img:
-            assert img.format == "PNG" and img.size == (1200, 675)
-        SHOTS.joinpath("download-map-1000.png").write_bytes(target.read_bytes())
+    # A download of what is shown: the map at 10:00 as a PNG.
+    async with page.expect_download() as info:
+        await page.locator('#downloads a[data-format="png"]').click()
+    download = await info.value
+    target = tmp_path / download.suggested_filename
+    await download.save_as(target)
+    assert download.suggested_filename == "votewire-map-vi-web-20210523-1000.png"
+    with Image.open(target) as img:
+        assert img.format == "PNG" and img.size == (1200, 675)
+    SHOTS.joinpath("download-map-1000.png").write_bytes(target.read_bytes())
 
-        # Back to live; the queue's security note is published from the desk.
-        await page.locator("#live-btn").click()
-        await expect(hn_row.locator(".pct")).to_have_text(f"{pct:.2f}%".replace(".", ","))
-        item = page.locator("#queue li[data-kind=security]")
-        await item.locator('button[data-action="publish"]').click()
-        await expect(item.locator(".chip.pub")).to_be_visible()
-        await item.locator("button.link").click()
-        await expect(item.locator(".audit li")).to_have_text(re.compile("Trực ban"))
-        await page.screenshot(path=str(SHOTS / "desk-published.png"), full_page=True)
-        await page.locator('button[data-tab="official"]').click()
-        await page.locator('#official-form input[name="turnout_pct"]').fill("95.65")
-        await page.locator('#official-form input[name="as_of"]').fill("17:30")
-        await page.locator('#official-form button[type="submit"]').click()
-        await expect(page.locator("#nat-official")).to_be_visible()
-        await page.screenshot(path=str(SHOTS / "desk-official.png"))
-        console.check()
-        await browser.close()
+    # Back to live; the queue's security note is published from the desk.
+    await page.locator("#live-btn").click()
+    await expect(hn_row.locator(".pct")).to_have_text(f"{pct:.2f}%".replace(".", ","))
+    item = page.locator("#queue li[data-kind=security]")
+    await item.locator('button[data-action="publish"]').click()
+    await expect(item.locator(".chip.pub")).to_be_visible()
+    await item.locator("button.link").click()
+    await expect(item.locator(".audit li")).to_have_text(re.compile("Trực ban"))
+    await page.screenshot(path=str(SHOTS / "desk-published.png"), full_page=True)
+    await page.locator('button[data-tab="official"]').click()
+    await page.locator('#official-form input[name="turnout_pct"]').fill("95.65")
+    await page.locator('#official-form input[name="as_of"]').fill("17:30")
+    await page.locator('#official-form button[type="submit"]').click()
+    await expect(page.locator("#nat-official")).to_be_visible()
+    await page.screenshot(path=str(SHOTS / "desk-official.png"))
+    console.check()
+    await context.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,33 +15,20 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from ingest.fixtures import province_index
-from tests.conftest import ARTIFACTS, MS, bureau, free_port, issue, report, serve_in_loop
+from tests.conftest import ARTIFACTS, WAIT, bureau, free_port, issue, report, serve_in_loop
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-WAIT = 30_000 * MS * 1000  # Playwright wants milliseconds: 30 s, scaled on slow machines
 ENV = {"VOTEWIRE_REHEARSAL": "1"}  # the election day is today, so "now" is in the window
 SERVER_DOWN = (r"net::ERR_CONNECTION_REFUSED$",)  # what Chromium logs while nobody listens
 
 
 @pytest.fixture(scope="module")
-async def browser():
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+def browser(chromium):
+    return chromium
 
 
 class Console:
