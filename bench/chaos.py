@@ -22,11 +22,9 @@ import asyncpg
 import httpx
 import websockets
 
+from bench.common import bureau_tokens
 from ingest import scenario as scenario_mod
 from ingest import simulate
-from ingest.fixtures import provinces
-from server import store
-from server.auth import new_token
 from server.embedded import prepare
 
 
@@ -97,13 +95,7 @@ async def chaos(
     """`make_server(port)` starts a `votewire serve` process and returns (port, process)."""
     rng = random.Random(seed)
     day = scenario_mod.load()
-    conn = await store.connect(db_url, "Asia/Ho_Chi_Minh")
-    await store.migrate(conn)
-    await store.seed_provinces(conn, provinces())
-    tokens = {p.code: new_token() for p in provinces()}
-    for code, token in tokens.items():
-        await store.issue_token(conn, token, "bureau", code, "chaos")
-    await conn.close()
+    tokens = await bureau_tokens(db_url, "chaos")
 
     servers = [make_server(None), make_server(None)]
     ports = [s[0] for s in servers]
@@ -185,37 +177,17 @@ async def chaos(
 
 def server_factory(db_url: str):
     """`make_server(port)` for `chaos`: a `votewire serve` process, healthy when returned."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    from bench.common import ROOT, free_port
+    from bench.common import start_server
 
     def make_server(port: int | None):
-        port = port or free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "VOTEWIRE_LOG": "WARNING",
-            "VOTEWIRE_LISTEN_CHECK_S": "1",
-            "VOTEWIRE_DB_TIMEOUT_S": "2",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        return start_server(
+            db_url,
+            port,
+            VOTEWIRE_LISTEN_CHECK_S="1",
+            VOTEWIRE_DB_TIMEOUT_S="2",
+            VOTEWIRE_RATE_BURST="120",
+            VOTEWIRE_RATE_PER_S="5",
         )
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        return port, proc
 
     return make_server
 

@@ -65,10 +65,10 @@ async def fresh_database(server_url: str):
         await admin.close()
 
 
-@contextlib.contextmanager
-def serve(db_url: str, **env: str):
-    """`votewire serve` in its own process (so the load generator does not share its loop)."""
-    port = free_port()
+def start_server(db_url: str, port: int | None = None, **env: str) -> tuple[int, subprocess.Popen]:
+    """`votewire serve` in its own process (so the load generator does not share its loop),
+    returned once /healthz answers."""
+    port = port or free_port()
     full_env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -82,20 +82,45 @@ def serve(db_url: str, **env: str):
         env=full_env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return port, proc
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def serve(db_url: str, **env: str):
+    port, proc = start_server(db_url, **env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
         yield port, proc
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+async def bureau_tokens(url: str, label: str = "bench") -> dict[str, str]:
+    """Migrate `url`, seed the provinces and issue one bureau token per province."""
+    from ingest.fixtures import provinces
+    from server import store
+    from server.auth import new_token
+
+    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
+    try:
+        await store.migrate(conn)
+        await store.seed_provinces(conn, provinces())
+        tokens = {p.code: new_token() for p in provinces()}
+        for code, token in tokens.items():
+            await store.issue_token(conn, token, "bureau", code, label)
+        return tokens
+    finally:
+        await conn.close()
 
 
 def rss_mb(pid: int) -> float:

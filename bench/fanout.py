@@ -24,10 +24,15 @@ import uuid
 
 import websockets
 
-from bench.common import free_port, fresh_database, pct, postgres_server, rss_mb, serve
-from ingest.fixtures import provinces
-from server import store
-from server.auth import new_token
+from bench.common import (
+    bureau_tokens,
+    free_port,
+    fresh_database,
+    pct,
+    postgres_server,
+    rss_mb,
+    serve,
+)
 
 SEQ = re.compile(rb'"seq": ?(\d+)')
 
@@ -230,13 +235,7 @@ async def main() -> None:
     os.sched_setaffinity(0, {1})
     with postgres_server() as server_url:
         async with fresh_database(server_url) as url:
-            conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-            await store.migrate(conn)
-            await store.seed_provinces(conn, provinces())
-            tokens = {p.code: new_token() for p in provinces()}
-            for code, token in tokens.items():
-                await store.issue_token(conn, token, "bureau", code, "bench")
-            await conn.close()
+            tokens = await bureau_tokens(url, "bench")
             with serve(url) as (port, proc):
                 os.sched_setaffinity(proc.pid, {0})
                 for n in [int(x) for x in args.viewers.split(",")]:

@@ -19,10 +19,8 @@ import uuid
 import asyncpg
 import websockets
 
-from bench.common import fresh_database, pct, postgres_server, serve
+from bench.common import bureau_tokens, fresh_database, pct, postgres_server, serve
 from ingest.fixtures import provinces
-from server import store
-from server.auth import new_token
 
 BASELINE_TABLE = """CREATE TABLE bare (seq bigserial PRIMARY KEY, id uuid UNIQUE, province text,
     kind text, as_of timestamptz, data jsonb, received_at timestamptz DEFAULT now())"""
@@ -58,12 +56,7 @@ async def baseline(url: str, loops: int, per_loop: int) -> tuple[float, list[flo
 
 
 async def votewire(url: str, port: int, per_bureau: int) -> tuple[float, list[float]]:
-    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-    tokens = {}
-    for p in provinces():
-        tokens[p.code] = new_token()
-        await store.issue_token(conn, tokens[p.code], "bureau", p.code, "bench")
-    await conn.close()
+    tokens = await bureau_tokens(url)
     lat: list[float] = []
 
     async def bureau(code: str) -> None:

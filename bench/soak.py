@@ -17,11 +17,9 @@ import uuid
 
 import websockets
 
-from bench.common import fresh_database, postgres_server, rss_mb, serve
+from bench.common import bureau_tokens, fresh_database, postgres_server, rss_mb, serve
 from bench.fanout import Viewers, raise_nofile
 from ingest.fixtures import provinces
-from server import store
-from server.auth import new_token
 
 START_MIN, END_MIN = 6 * 60, 22 * 60
 
@@ -34,13 +32,7 @@ async def main() -> None:
     raise_nofile()
     with postgres_server() as server_url:
         async with fresh_database(server_url) as url:
-            conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-            await store.migrate(conn)
-            await store.seed_provinces(conn, provinces())
-            tokens = {p.code: new_token() for p in provinces()}
-            for code, token in tokens.items():
-                await store.issue_token(conn, token, "bureau", code, "soak")
-            await conn.close()
+            tokens = await bureau_tokens(url, "soak")
             with serve(url) as (port, proc):
                 viewers = Viewers()
                 await viewers.connect(f"ws://127.0.0.1:{port}/ws/live", args.viewers)

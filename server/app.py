@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from dashboards import pages
 from ingest.errors import ContractError, Invalid, auth_failed
 from ingest.fixtures import Province, provinces
 from server import board, charts, editor, mobile, store
@@ -178,7 +179,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         *editor.routes,
         *charts.routes,
         *board.routes,
-        Mount("/static", StaticFiles(directory=mobile.STATIC_DIR), name="static"),
+        Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
     ]
     app = Starlette(
         routes=routes,

@@ -13,25 +13,21 @@ error shape (`auth_failed`, 401). Reports themselves go through `/ws/bureau` or
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from annotated_types import MaxLen
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from dashboards import i18n
+from dashboards import i18n, pages
 from ingest.errors import ContractError, Invalid, auth_failed
 from ingest.fixtures import provinces
 from ingest.messages import DATA_MODELS, MAX_VOTERS
 from server import auth, store
 from server.bureau import STATUS
 
-DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
-STATIC_DIR = DASHBOARDS / "static"
-SERVICE_WORKER = STATIC_DIR / "report-sw.js"
+SERVICE_WORKER = pages.STATIC_DIR / "report-sw.js"
 
 MY_REPORTS_DEFAULT = 20
 MY_REPORTS_MAX = 100
@@ -41,13 +37,6 @@ NOTE_TAGS = {
     "areas": ("remote", "island", "border", "industrial"),
 }
 """The note form's tag buttons: special voters, then special areas (protocol §1, `note`)."""
-
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(DASHBOARDS / "templates"),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def _max_len(kind: str, name: str) -> int:
@@ -91,7 +80,7 @@ async def report_page(request: Request) -> Response:
     app = request.app.state.votewire
     lang = "en" if request.query_params.get("lang") == "en" else "vi"
     labels = _labels()
-    html = _env.get_template("report.html").render(
+    html = pages.env.get_template("report.html").render(
         lang=lang,
         t=labels[lang],
         boot={"config": page_config(app), "labels": labels},
