@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 import asyncpg
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -83,6 +84,23 @@ class Votewire:
             await self.hub.stop()
         if self.pool:
             await self.pool.close()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's shutdown closes every WebSocket (1012) as its first step. Before that, stop
+    accepting connections and reports and let the acks already in flight go out, so a
+    report that was stored is also acknowledged."""
+
+    def __init__(self, config: uvicorn.Config, state: Votewire, drain_s: float = 10.0) -> None:
+        super().__init__(config)
+        self.state, self.drain_s = state, drain_s
+
+    async def shutdown(self, sockets=None) -> None:
+        for server in self.servers:
+            server.close()
+        if self.state.desk is not None:
+            await self.state.desk.drain(self.drain_s)
+        await super().shutdown(sockets)
 
 
 def parse_at(raw: str, app: Votewire) -> datetime:

@@ -21,6 +21,9 @@ from server import auth
 log = logging.getLogger("votewire.bureau")
 
 CLOSE_ABUSE = 1008
+ABUSIVE = ("invalid", "too_large", "forbidden")
+"""Refusals that count towards closing a socket for abuse (not the server's own
+`unavailable`, nor `rate_limited` / `regression`, which a correct client can meet)."""
 
 
 def _frame_id(raw: str | bytes) -> str | None:
@@ -47,11 +50,12 @@ async def bureau_socket(ws: WebSocket) -> None:
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            with app.metrics.ack_latency.time():
-                answer = await _answer(app, bearer, raw)
-            await auth.send_json(ws, answer)
+            with app.desk.answering():
+                with app.metrics.ack_latency.time():
+                    answer = await _answer(app, bearer, raw)
+                await auth.send_json(ws, answer)
             app.metrics.count(answer)
-            refusals = refusals + 1 if answer["type"] == "error" else 0
+            refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
             if refusals >= app.settings.abuse_limit:
                 log.warning(
                     "closing bureau socket of token %s: %d refusals", bearer.token_id, refusals

@@ -65,7 +65,7 @@ def _redact(url: str) -> str:
 def cmd_serve(args, settings) -> None:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import GracefulServer, create_app
 
     with database(settings) as url:
         asyncio.run(_check_db(url))
@@ -83,7 +83,7 @@ def cmd_serve(args, settings) -> None:
             timeout_graceful_shutdown=10,
         )
         SERVING["uvicorn"] = True
-        uvicorn.Server(config).run()
+        GracefulServer(config, app.state.votewire).run()
 
 
 async def _tokens(url: str, settings, args) -> str:

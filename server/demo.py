@@ -20,7 +20,7 @@ import uvicorn
 
 from ingest import scenario, simulate
 from server import store
-from server.app import create_app
+from server.app import GracefulServer, create_app
 from server.auth import new_token
 from server.cli import SERVING, database, issue_bureau_tokens
 
@@ -68,7 +68,7 @@ async def _main(args, settings, server_url: str) -> None:
         lifespan="on",
         log_level="warning",
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config, app.state.votewire)
     SERVING["uvicorn"] = True
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -8,6 +8,7 @@ then in the database under one lock the repeated `id`, history (`regression`) an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -56,6 +57,28 @@ class Desk:
     """Called with the new seq after each accepted report (the local fan-out's wake-up)."""
     _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     _writer: asyncio.Task | None = None
+    closing: bool = False
+    """Set when the process is shutting down: new reports are answered `unavailable`
+    (nothing stored, the phone retries elsewhere) while those in flight finish."""
+    in_flight: int = 0
+    """Reports being answered: from frame received to answer sent."""
+
+    @contextlib.contextmanager
+    def answering(self):
+        """Around receiving a report and sending its answer, so a graceful shutdown can
+        wait for every ack in flight before the sockets close."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+    async def drain(self, timeout: float) -> None:
+        """Refuse new reports, then wait (at most `timeout`) for those in flight."""
+        self.closing = True
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     MAX_BATCH = 256
 
@@ -114,6 +137,8 @@ class Desk:
 
     async def submit(self, report: Report, bearer: store.Bearer) -> dict:
         """Store `report` for `bearer` and return the ack; raises a `ContractError`."""
+        if self.closing:
+            raise unavailable(report.id)
         province = self._province(report, bearer)
         check_report(
             report,

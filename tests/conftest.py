@@ -34,7 +34,7 @@ import websockets
 from ingest.fixtures import provinces
 from server import settings as settings_mod
 from server import store
-from server.app import create_app
+from server.app import GracefulServer, create_app
 from server.auth import new_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ async def serve_in_loop(db_url: str, port: int | None = None, **env: str):
         ws_per_message_deflate=False,
         lifespan="on",
     )
-    srv = uvicorn.Server(config)
+    srv = GracefulServer(config, config.app.state.votewire)
     task = asyncio.create_task(srv.serve())
     while not srv.started:
         if task.done():

@@ -13,6 +13,7 @@ from ingest.fixtures import provinces
 from server import store
 from server.embedded import prepare
 from tests.conftest import bureau, issue, report, serve_in_loop, stored
+from tests.conftest import stored as stored_reports
 
 
 async def test_acked_report_survives_sigkill_of_the_server(spawn_server, db_url):
@@ -110,3 +111,43 @@ async def test_63_bureaus_sending_50_reports_each_lose_nothing(server):
     snap = await server.snapshot()
     assert snap["national"]["provinces_reporting"] == 63
     assert snap["national"]["voted"] == 63 * 5000
+
+
+async def test_graceful_shutdown_acks_every_report_it_stored(spawn_server, db_url):
+    """SIGTERM while a bureau streams reports: every stored report was acked, every answer
+    is an ack or `unavailable`, and the resend after restart stores nothing twice."""
+    import json
+
+    import websockets
+
+    proc = spawn_server(VOTEWIRE_RATE_BURST="100000")
+    token = await issue(db_url, "01")
+    sent = [report("note", text=f"tin {i}") for i in range(400)]
+    answers: dict[str, dict] = {}
+    async with websockets.connect(proc.server.bureau_url) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": token}))
+        json.loads(await ws.recv())
+        for r in sent:  # pipelined: no waiting for acks
+            await ws.send(json.dumps(r))
+        proc.proc.send_signal(__import__("signal").SIGTERM)
+        try:
+            while True:
+                a = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                answers[a["id"]] = a
+        except websockets.ConnectionClosed:
+            pass
+    proc.proc.wait(30)
+    stored = {row["id"] for row in await stored_reports(db_url)}
+    acked = {i for i, a in answers.items() if a["type"] == "ack"}
+    assert {a.get("code") for a in answers.values() if a["type"] == "error"} <= {"unavailable"}
+    print(
+        f"graceful: {len(acked)} acked, {len(answers) - len(acked)} unavailable, {len(sent) - len(answers)} unanswered"
+    )
+    assert stored == acked, (len(stored), len(acked))
+    assert acked, "the server acked nothing before it stopped"
+    again = spawn_server(VOTEWIRE_RATE_BURST="100000")
+    async with bureau(again.server, token) as b:
+        for r in sent:
+            a = await b.send(r)
+            assert a["type"] == "ack" and a["duplicate"] == (r["id"] in acked)
+    assert len(await stored_reports(db_url)) == len(sent)
