@@ -603,6 +603,7 @@ def tile_grid(
     longest = max(len(line) for text in [*names.values(), no_data] for line in text.split("<br>"))
     font_size = max(6, min(round(14 * s), math.floor(cell * 0.88 / (0.55 * longest))))
     fig = go.Figure()
+    tiles = []
     for code, (r, c) in grid.items():
         p = by_code.get(code, {"code": code})
         pct = p.get("turnout_pct")
@@ -613,13 +614,16 @@ def tile_grid(
         else:
             z_val[r][c] = pct
             fill, value = turnout_color(pct, low, high), i18n.fmt_pct(pct, lang, digits=1)
-        fig.add_annotation(
-            x=c,
-            y=r,
-            text=f"{names[code]}<br><b>{value}</b>",
-            showarrow=False,
-            font=dict(size=font_size, color=_ink_on(fill)),
+        tiles.append(
+            dict(
+                x=c,
+                y=r,
+                text=f"{names[code]}<br><b>{value}</b>",
+                showarrow=False,
+                font=dict(size=font_size, color=_ink_on(fill)),
+            )
         )
+    fig.update_layout(annotations=tiles)  # one call: 63 add_annotation calls took ~0.5 s
     common = dict(
         xgap=max(1, round(3 * s)),
         ygap=max(1, round(3 * s)),
