@@ -727,9 +727,12 @@ def ranking(
     low, high = color_range(picture)
     ranked = _ranked(picture)
     axis_title = label("axis_turnout_pct", lang)
+    if mode == "leaders_laggards" and 0 < len(ranked) <= n:
+        mode = "full"  # too few figures for two panels: no empty "laggards" panel
     if mode == "full":
         fig = go.Figure(_bars(ranked, lang, low, high, s))
-        fig.update_yaxes(autorange="reversed", tickfont=dict(size=max(7, round(9 * s))))
+        tick = 15 if len(ranked) <= 20 else 9  # 63 names need small type; a few do not
+        fig.update_yaxes(autorange="reversed", tickfont=dict(size=max(7, round(tick * s))))
         fig.update_xaxes(range=[0, 100], title=axis_title)
     elif mode == "leaders_laggards":
         leaders = ranked[:n]
@@ -1047,7 +1050,7 @@ def history(
         barmode="overlay",
         bargap=0.25,
         showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
+        legend=dict(orientation="h", x=1, y=1.02, xanchor="right", yanchor="bottom"),
     )
     fig.update_yaxes(
         range=[0, 108],
