@@ -1,7 +1,7 @@
 """Ingest throughput: 63 bureau sockets sending reports and awaiting acks, against the
 bare database doing the same insert+commit, measured in the same run.
 
-    .venv/bin/python bench/ingest.py [--reports 40]
+    .venv/bin/python -m bench.ingest [--reports 100]
 
 Prints acked reports/s and p50/p99 ack latency for votewire, and for two baselines on the
 same Postgres: one asyncpg loop (insert+commit, sequential) and 63 concurrent asyncpg
@@ -93,7 +93,7 @@ def line(name: str, rate: float, lat: list[float]) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reports", type=int, default=40, help="reports per bureau")
+    parser.add_argument("--reports", type=int, default=100, help="reports per bureau")
     args = parser.parse_args()
     with postgres_server() as server_url:
         async with fresh_database(server_url) as url:
