@@ -6,10 +6,14 @@
   `lang` (vi default, en, fr, es, zh, ru), `layout` (`full` 1920×1080 default, `strip`
   1920×360), `slides` (order, e.g. `map,tiles:20,ranking`: a name with optional seconds),
   `seconds` (default seconds per slide), `stale` (seconds without an update before the
-  board says STALE; default `VOTEWIRE_BOARD_STALE_S`).
+  board says STALE; default `VOTEWIRE_BOARD_STALE_S`), `refresh` (seconds between two
+  reads of `/api/board/items`; default `ITEMS_REFRESH_S`).
 - `GET /api/board/items?limit=30`: the latest public notes and re-vote reports, newest
-  first (the ticker and the notes slide), and the re-vote units the picture counts (the
-  re-votes slide). Internal items never: the SQL asks for `audience = 'public'`.
+  first (the ticker and the notes slide), the re-vote units the picture counts (the
+  re-votes slide), and the latest `PHOTOS_MAX` photos an editor approved, the latest
+  approved first (the notes slide). Internal items never: the SQL asks for
+  `audience = 'public'`, and for `status = 'approved'` photos. A photo's approval is no
+  live event (photos take no seq): the board sees it at its next read of the items.
 - `GET /api/board/figure/{name}?lang=&layout=`: one slide's Plotly figure as JSON, built by
   `dashboards.figures` from the current public picture. National figures come from the
   picture as given; nothing is recomputed here or in the browser.
@@ -50,6 +54,11 @@ STALE_RANGE = (2, 86_400)
 ITEMS_DEFAULT = 30
 ITEMS_MAX = 100
 REVOTES_MAX = 100
+PHOTOS_MAX = 6
+"""The board's notes slide shows at most this many approved photos (their bytes are served
+by `/photos/{id}.jpg`, server/editor.py)."""
+ITEMS_REFRESH_S = 60
+REFRESH_RANGE = (2, 3600)
 FIGURE_MIN_AGE_S = 2.0
 """A chart is drawn again for a newer picture at most this often (a map is ~0.2 s of CPU
 and ~330 kB of JSON); see `FigureCache`."""
@@ -62,6 +71,8 @@ LAYOUTS: dict[str, dict[str, Any]] = {
         "ranking_n": 10,
         "tile_digits": 2,
         "notes_max": 6,
+        "photos_max": 6,
+        "mixed": (4, 3),
         "revotes_max": 8,
     },
     "strip": {
@@ -71,11 +82,15 @@ LAYOUTS: dict[str, dict[str, Any]] = {
         "ranking_n": 5,
         "tile_digits": 1,
         "notes_max": 3,
+        "photos_max": 3,
+        "mixed": (2, 1),
         "revotes_max": 5,
     },
 }
 """Board size, figure size (the slide's plot area, matched by board.css), text scale of the
-figures, and how much each HTML slide shows. A strip has room for fewer rows."""
+figures, and how much each HTML slide shows. A strip has room for fewer rows. The notes
+slide shows up to `notes_max` notes, or up to `photos_max` photos, or, when there are
+both, `mixed` = (photos, notes), as board.css lays them out."""
 MAP_LABEL_ROOM = 220
 """Pixels (at scale 1) added to the map's width for the archipelagos' labels."""
 STRIP_COLUMNS = 21
@@ -240,17 +255,38 @@ def _unit(row: dict, zone) -> dict:
     }
 
 
+def _photo(row: dict, zone) -> dict:
+    """An approved photo as the board shows it: no reviewer, no status, no bytes. `as_of`
+    is when the bureau sent it, `approved_at` when an editor approved it."""
+    approved = row["reviewed_at"]
+    return {
+        "id": row["id"],
+        "url": f"/photos/{row['id']}.jpg",
+        "caption": row["caption"],
+        "province": row["province"],
+        "width": row["width"],
+        "height": row["height"],
+        "as_of": row["uploaded_at"].astimezone(zone).isoformat(timespec="seconds"),
+        "approved_at": approved.astimezone(zone).isoformat(timespec="seconds")
+        if approved
+        else None,
+    }
+
+
 async def read_items(app, limit: int) -> dict:
     """The ticker's items and the re-vote units the picture counts (`store.revotes_at`:
-    cancelled units left out, as in `revote_units`), newest first."""
+    cancelled units left out, as in `revote_units`), newest first; and the latest approved
+    photos, the latest approved first."""
     zone = app.settings.election.zone
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         items = await store.board_items(conn, limit)
         units = await store.revotes_at(conn, None)
+        photos = await store.board_photos(conn, PHOTOS_MAX)
     units.sort(key=lambda u: u["as_of"], reverse=True)
     return {
         "items": [_item(r, zone) for r in items],
         "revotes": [_unit(u, zone) for u in units[:REVOTES_MAX]],
+        "photos": [_photo(p, zone) for p in photos],
     }
 
 
@@ -339,7 +375,15 @@ def _frame(picture: dict, lang: str) -> dict[str, str]:
     }
 
 
-def page_config(app, *, lang: str, layout: str, slides: list[dict], stale_s: int) -> dict:
+def page_config(
+    app,
+    *,
+    lang: str,
+    layout: str,
+    slides: list[dict],
+    stale_s: int,
+    refresh_s: int = ITEMS_REFRESH_S,
+) -> dict:
     spec = LAYOUTS[layout]
     election = app.settings.election
     return {
@@ -353,9 +397,11 @@ def page_config(app, *, lang: str, layout: str, slides: list[dict], stale_s: int
         "tile_stale_s": app.settings.stale_s,
         "tile_digits": spec["tile_digits"],
         "notes_max": spec["notes_max"],
+        "photos_max": min(spec["photos_max"], PHOTOS_MAX),
+        "mixed": spec["mixed"],
         "revotes_max": spec["revotes_max"],
         "items_limit": ITEMS_DEFAULT,
-        "items_refresh_s": 300,
+        "items_refresh_s": refresh_s,
         "render_ms": 1000,
         "figure_ms": 2500,
         "backoff_max_ms": 10_000,
@@ -404,6 +450,7 @@ async def board_page(request: Request) -> Response:
     seconds = _int(q.get("seconds"), DEFAULT_SECONDS, SECONDS_RANGE)
     slides = parse_slides(q.get("slides"), seconds)
     stale_s = _int(q.get("stale"), app.settings.board_stale_s, STALE_RANGE)
+    refresh_s = _int(q.get("refresh"), ITEMS_REFRESH_S, REFRESH_RANGE)
     try:
         picture = await _picture(app)
         items = await read_items(app, ITEMS_DEFAULT)
@@ -428,7 +475,14 @@ async def board_page(request: Request) -> Response:
         first_figure=_script_json(figure) if figure else None,
         tile_stale_label=labels["tile_stale"].format(n=round(app.settings.stale_s / 60)),
         boot={
-            "config": page_config(app, lang=lang, layout=layout, slides=slides, stale_s=stale_s),
+            "config": page_config(
+                app,
+                lang=lang,
+                layout=layout,
+                slides=slides,
+                stale_s=stale_s,
+                refresh_s=refresh_s,
+            ),
             "labels": labels,
             "picture": picture,
             "items": items,

@@ -331,6 +331,18 @@ async def board_items(conn: asyncpg.Connection, limit: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+async def board_photos(conn: asyncpg.Connection, limit: int) -> list[dict]:
+    """The latest approved photos, without their bytes, the latest approved first (the
+    board's notes slide). Only `status = 'approved'`: pending and rejected photos never."""
+    rows = await conn.fetch(
+        """SELECT id, province, caption, width, height, uploaded_at, reviewed_at FROM photos
+           WHERE status = 'approved'
+           ORDER BY reviewed_at DESC NULLS LAST, id DESC LIMIT $1""",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
 # --- the editors' desk ---------------------------------------------------------------------
 # Sessions, tokens by id, the review queue, timelines, re-votes at a moment, official
 # figures, photos and the phase summary's notes (server/editor.py, server/charts.py).

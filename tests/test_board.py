@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from PIL import Image, ImageDraw
 from playwright.async_api import Page, expect
 
 from dashboards import i18n
@@ -194,6 +196,7 @@ async def test_items_api_is_public_only_and_refuses_bad_input(server):
         assert [i["kind"] for i in body["items"]] == ["revote", "note"]
         assert body["items"][1]["data"]["text"] == "Ghi chú công khai"
         assert [r["data"]["unit"] for r in body["revotes"]] == ["Đơn vị số 1"]
+        assert body["photos"] == []
         bad = await c.get("/api/board/items", params={"limit": "0"})
         assert bad.status_code == 400 and bad.json()["code"] == "invalid"
         assert bad.json()["field"] == "limit"
@@ -351,6 +354,169 @@ async def test_rehearsal_test_mark_stale_tiles_and_stale_status(db_url, browser)
             await send(srv, "02", report("turnout", fresh, voted=100_000))
             await expect(status).to_have_attribute("data-state", "live", timeout=WAIT)
             console.check()
+
+
+# --- photos approved on the editors' desk ------------------------------------------------
+
+
+def photo_jpeg(sky: tuple[int, int, int], width: int = 800, height: int = 600) -> bytes:
+    """A small picture for the board: a sky, a building, a red banner."""
+    img = Image.new("RGB", (width, height), sky)
+    draw = ImageDraw.Draw(img)
+    for y in range(height // 2):
+        shade = tuple(max(0, c - y // 6) for c in sky)
+        draw.line([(0, y), (width, y)], fill=shade)
+    draw.rectangle([0, height * 2 // 3, width, height], fill=(90, 110, 70))
+    draw.rectangle([width // 4, height // 3, width * 3 // 4, height * 5 // 6], fill=(235, 220, 190))
+    draw.rectangle([width // 4, height // 3, width * 3 // 4, height // 3 + 50], fill=(200, 16, 46))
+    draw.polygon(
+        [
+            (width // 2 - 18, height // 3 + 12),
+            (width // 2 + 18, height // 3 + 12),
+            (width // 2, height // 3 + 40),
+        ],
+        fill=(255, 205, 0),
+    )
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+async def upload_photo(srv, token: str, caption: str, content: bytes) -> int:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=30) as c:
+        r = await c.post(
+            "/api/photos",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"photo": ("photo.jpg", content, "image/jpeg")},
+            data={"caption": caption},
+        )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def review_photo(srv, photo_id: int, decision: str) -> None:
+    """An editor signs in on the desk (session cookie) and approves or rejects a photo."""
+    token = await srv.token(role="editor")
+    async with httpx.AsyncClient(base_url=srv.http, timeout=30) as ed:
+        r = await ed.post("/editor/signin", json={"token": token, "name": "Biên tập viên"})
+        assert r.status_code == 200, r.text
+        r = await ed.post(f"/editor/api/photos/{photo_id}/{decision}")
+        assert r.status_code == 200, r.text
+
+
+SLIDES_SEEN_JS = """() => {
+  window.__slides = [];
+  new MutationObserver(() => window.__slides.push(document.body.dataset.slide))
+    .observe(document.body, { attributes: true, attributeFilter: ["data-slide"] });
+}"""
+
+IMAGE_LOADED_JS = """() => {
+  const imgs = document.querySelectorAll("#notes .photo-img");
+  return imgs.length > 0 && [...imgs].every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
+async def test_approved_photos_join_the_notes_slide_pending_and_rejected_never(server, browser):
+    caption = "Cử tri phường Hàng Bạc xếp hàng <b>html</b> trước giờ khai mạc"
+    refused_caption = f"REJECTED-{uuid.uuid4().hex[:8]}"
+    token = await server.token("01")
+    shown = await upload_photo(server, token, caption, photo_jpeg((120, 170, 230)))
+    refused = await upload_photo(server, token, refused_caption, photo_jpeg((60, 60, 60)))
+    hanoi = i18n.province_name("01", "vi")
+
+    async def board_photos() -> list[dict]:
+        async with httpx.AsyncClient(base_url=server.http) as c:
+            r = await c.get("/api/board/items")
+        assert r.status_code == 200
+        return r.json()["photos"]
+
+    assert await board_photos() == []  # pending: not public
+    query = "?slides=tiles,notes&seconds=1&refresh=2"
+    async with open_board(browser, server.http, query) as (page, console):
+        await page.evaluate(SLIDES_SEEN_JS)
+        # The board reads its items again, and turns its slides: nothing to show yet (no
+        # note, no approved photo), so the notes slide sits out its turns.
+        async with page.expect_response(lambda r: "/api/board/items" in r.url):
+            pass
+        await page.wait_for_function("() => window.__slides.length >= 3")
+        assert "notes" not in await page.evaluate("window.__slides")
+        assert await page.locator("#notes .photo").count() == 0
+        assert await page.locator("img").count() == 0
+        assert await page.evaluate("window.votewireBoard.state.photos") == []
+
+        await review_photo(server, shown, "approve")
+        await review_photo(server, refused, "reject")
+        photos = await board_photos()
+        assert [(p["id"], p["caption"], p["province"]) for p in photos] == [(shown, caption, "01")]
+        assert photos[0]["url"] == f"/photos/{shown}.jpg" and photos[0]["approved_at"]
+        assert not {"reviewer", "status", "jpeg"} & set(photos[0])
+
+        # At its next read of the items the board has the photo, and the notes slide, with
+        # a photo to show, takes its turn again.
+        await expect(page.locator("body[data-slide=notes]")).to_be_attached(timeout=WAIT)
+        await show(page, "notes")
+        card = page.locator("#notes .photo")
+        await expect(card).to_have_count(1)
+        await expect(page.locator("#notes")).to_have_class(re.compile(r"\bphotos-only\b"))
+        await expect(card.locator(".photo-caption")).to_have_text(caption)
+        await expect(card.locator(".photo-caption b")).to_have_count(0)
+        await expect(card.locator(".note-head")).to_contain_text(hanoi)
+        img = card.locator("img")
+        await expect(img).to_have_attribute("src", f"/photos/{shown}.jpg")
+        await expect(img).to_have_attribute("alt", caption)
+        await page.wait_for_function(IMAGE_LOADED_JS)
+        assert "&lt;b&gt;html&lt;/b&gt;" in await card.locator(".photo-caption").inner_html()
+        assert refused_caption not in await page.content()
+        assert await page.locator("img").count() == 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert await page.evaluate(OVERFLOW_JS) == []
+        await page.screenshot(path=SHOTS / "full-vi-notes-photos-only.png")
+
+        # A public note arrives live: the photo on the left, the notes on the right.
+        note = "Tổ bầu cử số 4 mở cửa đúng 7 giờ, cử tri cao tuổi được ưu tiên bỏ phiếu trước."
+        await send(server, "01", report("note", AS_OF, text=note))
+        await expect(page.locator("#notes")).to_have_class(re.compile(r"\bmixed\b"))
+        await expect(page.locator("#notes .note-text")).to_have_text([note])
+        await expect(card).to_have_count(1)
+        await page.wait_for_function(IMAGE_LOADED_JS)
+        assert await page.evaluate(OVERFLOW_JS) == []
+        await page.screenshot(path=SHOTS / "full-vi-notes-photos.png")
+
+        # Many approved photos: the API lists the latest PHOTOS_MAX, the latest approved
+        # first, and the slide shows a bounded number of them, reusing the cards it has.
+        skies = [(200, 120, 90), (90, 160, 120), (150, 110, 200), (230, 190, 90)]
+        more = []
+        for i in range(board.PHOTOS_MAX):
+            sky = skies[i % len(skies)]
+            more.append(await upload_photo(server, token, f"Ảnh số {i + 1}", photo_jpeg(sky)))
+        for photo_id in more:
+            await review_photo(server, photo_id, "approve")
+        photos = await board_photos()
+        assert [p["id"] for p in photos] == more[::-1]
+        await expect(card.locator(".photo-caption")).to_have_text(
+            [f"Ảnh số {i}" for i in range(6, 2, -1)]
+        )
+        await expect(page.locator("#notes img")).to_have_count(board.LAYOUTS["full"]["mixed"][0])
+        await page.wait_for_function(IMAGE_LOADED_JS)
+        assert await page.evaluate(OVERFLOW_JS) == []
+        await page.screenshot(path=SHOTS / "full-vi-notes-photos-many.png")
+        assert refused_caption not in await page.content()
+        console.check()
+
+    async with open_board(browser, server.http, "?slides=notes&lang=en", layout="strip") as (
+        page,
+        console,
+    ):
+        await show(page, "notes")
+        await expect(page.locator("#notes .photo-caption")).to_have_text(["Ảnh số 6", "Ảnh số 5"])
+        await expect(page.locator("#notes .note-text")).to_have_text([note])
+        await page.wait_for_function(IMAGE_LOADED_JS)
+        assert await page.evaluate(OVERFLOW_JS) == []
+        await page.screenshot(path=SHOTS / "strip-en-notes-photos.png")
+        console.check()
+
+    async with httpx.AsyncClient(base_url=server.http) as c:
+        assert (await c.get(f"/photos/{refused}.jpg")).status_code == 404
 
 
 # --- a simulated day with the board open: memory, then screenshots --------------------------

@@ -140,9 +140,8 @@ async def test_graceful_shutdown_acks_every_report_it_stored(spawn_server, db_ur
     stored = {row["id"] for row in await stored_reports(db_url)}
     acked = {i for i, a in answers.items() if a["type"] == "ack"}
     assert {a.get("code") for a in answers.values() if a["type"] == "error"} <= {"unavailable"}
-    print(
-        f"graceful: {len(acked)} acked, {len(answers) - len(acked)} unavailable, {len(sent) - len(answers)} unanswered"
-    )
+    refused, silent = len(answers) - len(acked), len(sent) - len(answers)
+    print(f"graceful: {len(acked)} acked, {refused} unavailable, {silent} unanswered")
     assert stored == acked, (len(stored), len(acked))
     assert acked, "the server acked nothing before it stopped"
     again = spawn_server(VOTEWIRE_RATE_BURST="100000")

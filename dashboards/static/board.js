@@ -3,7 +3,9 @@
  *
  * Made to run for 16 hours unattended:
  * - every list is bounded (ticker and notes: the latest `items_limit`; re-votes: what the
- *   server sends, at most 100), and DOM lists are rebuilt, never appended to;
+ *   server sends, at most 100; photos: the latest approved, at most `photos_max`), and DOM
+ *   lists are rebuilt, never appended to (a photo's card is kept while it stays on the
+ *   slide, so its image is not fetched and decoded again at every render);
  * - re-renders are throttled (at most one per `render_ms`), figures are redrawn with
  *   Plotly.react into the same element, at most once per `figure_ms`, and only the slide
  *   on screen (the others when their turn comes);
@@ -11,7 +13,9 @@
  *   `prev` is not the last seq applied means something was missed: reconnect with since=;
  *   `resync` is followed by a snapshot, which replaces everything.
  * National figures are shown as the server sends them (the picture's `national` block);
- * nothing national is computed here. Text from bureaus is only ever set as textContent.
+ * nothing national is computed here. Text from bureaus (notes, captions) is only ever set
+ * as textContent. Photos are the ones editors approved, as /api/board/items lists them:
+ * their approval is no live event, so they follow the periodic read of the items.
  */
 (function () {
   "use strict";
@@ -181,6 +185,7 @@
     lastUpdate: now(),
     items: [], // notes and re-vote reports, newest first, at most cfg.items_limit
     revotes: [], // each re-vote unit's latest report
+    photos: [], // approved photos, the latest approved first, at most cfg.photos_max
   };
 
   function indexProvinces(list) {
@@ -203,7 +208,7 @@
   }
 
   /* The server's list, plus live items it did not have yet (they arrived during the fetch). */
-  function setItems(items, revotes) {
+  function setItems(items, revotes, photos) {
     var top = 0;
     var ids = {};
     items.forEach(function (it) {
@@ -217,6 +222,7 @@
     );
     state.items = merged.filter(isPublic).sort(newestFirst).slice(0, cfg.items_limit);
     if (revotes) state.revotes = revotes.slice(0, 100);
+    if (photos) state.photos = photos.slice(0, cfg.photos_max);
     lists.dirty = true;
   }
 
@@ -344,11 +350,63 @@
     });
   }
 
+  /* Photo cards on the slide, by photo id: only those shown now (bounded by photos_max). */
+  var photoCards = {};
+
+  function photoCard(p) {
+    var c = photoCards[p.id];
+    if (!c) {
+      c = { card: el("article", "photo"), img: el("img", "photo-img") };
+      c.img.decoding = "async";
+      c.img.onerror = function () {
+        c.card.classList.add("broken"); // withdrawn since the list was read: caption only
+      };
+      c.img.src = "/photos/" + encodeURIComponent(p.id) + ".jpg";
+      c.card.appendChild(el("div", "photo-frame")).appendChild(c.img);
+      c.head = c.card.appendChild(el("div", "note-head"));
+      c.caption = c.card.appendChild(el("div", "photo-caption"));
+    }
+    var caption = String(p.caption || "");
+    if (c.img.alt !== caption) c.img.alt = caption;
+    c.head.textContent = "";
+    c.head.appendChild(el("b", null, provinceName(p.province)));
+    c.head.appendChild(document.createTextNode(" · " + timeLabel(p.as_of)));
+    setText(c.caption, caption);
+    return c;
+  }
+
+  /* The notes slide: notes only, photos only, or (both) photos on the left and notes in a
+   * column on the right; `data-n` (how many photos) lets board.css size the photos. */
   function renderNotes() {
     var box = $("notes");
-    var list = notes().slice(0, cfg.notes_max);
+    var all = notes();
+    var nPhotos = cfg.photos_max, nNotes = cfg.notes_max, mode = "notes-only";
+    if (state.photos.length && all.length) {
+      nPhotos = cfg.mixed[0];
+      nNotes = cfg.mixed[1];
+      mode = "mixed";
+    } else if (state.photos.length) {
+      mode = "photos-only";
+    }
+    var photos = state.photos.slice(0, nPhotos);
+    var list = all.slice(0, nNotes);
     box.textContent = "";
-    if (!list.length) {
+    box.classList.remove("notes-only", "photos-only", "mixed");
+    box.classList.add(mode);
+    box.setAttribute("data-n", String(photos.length));
+    var photoBox = box, noteBox = box;
+    if (mode === "mixed") {
+      photoBox = box.appendChild(el("div", "photo-area"));
+      photoBox.setAttribute("data-n", String(photos.length));
+      noteBox = box.appendChild(el("div", "note-area"));
+    }
+    var keep = {};
+    photos.forEach(function (p) {
+      keep[p.id] = photoCard(p);
+      photoBox.appendChild(keep[p.id].card);
+    });
+    photoCards = keep; // cards no longer shown are let go
+    if (!list.length && !photos.length) {
       box.appendChild(el("div", "empty", T.no_notes));
       return;
     }
@@ -363,7 +421,7 @@
       head.appendChild(document.createTextNode(" · " + extra.join(" · ")));
       card.appendChild(head);
       card.appendChild(el("div", "note-text", (it.data && it.data.text) || ""));
-      box.appendChild(card);
+      noteBox.appendChild(card);
     });
   }
 
@@ -573,10 +631,10 @@
     rot.timer = setTimeout(advance, cfg.slides[rot.i].seconds * 1000);
   }
 
-  /* The notes slide sits out its turn while there is nothing to show (photos come with
-   * the editors' desk); every other slide always shows, empty or not. */
+  /* The notes slide sits out its turn while there is nothing to show (neither a public
+   * note nor an approved photo); every other slide always shows, empty or not. */
   function available(name) {
-    return name !== "notes" || notes().length > 0;
+    return name !== "notes" || notes().length > 0 || state.photos.length > 0;
   }
 
   function advance() {
@@ -715,7 +773,7 @@
     return true;
   }
 
-  // --- items (ticker, notes, re-votes) from the server ---------------------------------------
+  // --- items (ticker, notes, re-votes, photos) from the server -------------------------------
 
   var itemsFetch = { busy: false, again: false, timer: null };
 
@@ -731,7 +789,7 @@
         return r.json();
       })
       .then(function (body) {
-        setItems(body.items || [], body.revotes || []);
+        setItems(body.items || [], body.revotes || [], body.photos || []);
         markDirty();
       })
       .catch(function () {
@@ -816,7 +874,7 @@
 
   fit();
   window.addEventListener("resize", fit);
-  setItems(boot.items.items || [], boot.items.revotes || []);
+  setItems(boot.items.items || [], boot.items.revotes || [], boot.items.photos || []);
   renderFrame();
   renderTiles();
   renderMarks();
