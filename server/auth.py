@@ -2,13 +2,12 @@
 
 Tokens are 32 random bytes, url-safe; the database keeps only their SHA-256. The lookup is
 by hash (an index probe that reveals nothing about how much of a guess was right) and the
-hash found is compared again with `hmac.compare_digest`.
+hash found is compared again with `hmac.compare_digest` (`store.find_bearer`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import secrets
 
@@ -37,10 +36,6 @@ async def bearer_for(app, token: str) -> store.Bearer | None:
     except Exception as exc:
         raise unavailable() from exc
     return bearer
-
-
-def same_token(a: str, b: str) -> bool:
-    return hmac.compare_digest(store.token_hash(a), store.token_hash(b))
 
 
 async def send_json(ws: WebSocket, message: dict) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator
 
-from server import charts
+import asyncpg
+
+from server import charts, logs
 from server import settings as settings_mod
 from server.embedded import EmbeddedError, EmbeddedPostgres, prepare
 
@@ -91,20 +92,21 @@ async def _tokens(url: str, settings, args) -> str:
     from server import store
     from server.auth import new_token
 
+    if args.action == "issue":
+        role = args.role or ("bureau" if args.province else None)
+        if role is None:
+            raise CliError("say which token: --province CODE (a bureau) or --role editor|admin")
+        if role == "bureau" and not args.province:
+            raise CliError("a bureau token needs --province CODE")
+        if role != "bureau" and args.province:
+            raise CliError("--province is for bureau tokens only")
+        if args.province and args.province not in {p.code for p in provinces()}:
+            raise CliError(f"unknown province {args.province!r}: use a GSO code like 01")
     conn = await store.connect(url, settings.zone_name)
     try:
         await store.migrate(conn)
         await store.seed_provinces(conn, provinces())
         if args.action == "issue":
-            role = args.role or ("bureau" if args.province else None)
-            if role is None:
-                raise CliError("say which token: --province CODE (a bureau) or --role editor|admin")
-            if role == "bureau" and not args.province:
-                raise CliError("a bureau token needs --province CODE")
-            if role != "bureau" and args.province:
-                raise CliError("--province is for bureau tokens only")
-            if args.province and args.province not in {p.code for p in provinces()}:
-                raise CliError(f"unknown province {args.province!r}: use a GSO code like 01")
             token = new_token()
             await store.issue_token(conn, token, role, args.province, args.label)
             return token
@@ -240,15 +242,19 @@ def main(argv: list[str] | None = None) -> None:
     charts.add_cli(sub)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(
-        level=os.environ.get("VOTEWIRE_LOG", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.setup()
     try:
         settings = settings_mod.load()
         args.func(args, settings)
     except (CliError, settings_mod.ConfigError) as exc:
         print(f"votewire: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(
+            f"votewire: database error: {exc}. Check DATABASE_URL (or unset it to use the "
+            "embedded Postgres) and that the server is running.",
+            file=sys.stderr,
+        )
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -203,7 +203,13 @@ class Desk:
     def _answer(self, report: Report, bearer: store.Bearer, out: store.Outcome) -> dict:
         if out.outcome == "accepted":
             self.rate.spend(bearer.token_id)
-            log.info("accepted id=%s seq=%s kind=%s", report.id, out.seq, report.kind)
+            log.info(
+                "accepted id=%s seq=%s kind=%s",
+                report.id,
+                out.seq,
+                report.kind,
+                extra={"report_id": report.id, "seq": out.seq, "kind": report.kind},
+            )
             if self.on_commit is not None:
                 self.on_commit(out.seq)
             return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": False}

@@ -47,6 +47,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_NEIGHBOUR_PP": ("25", "this many points from the neighbours' median: review"),
     "VOTEWIRE_SESSION_H": ("12", "hours an editor's sign-in lasts"),
     "VOTEWIRE_PHOTO_MAX_MB": ("5", "largest photo upload accepted (MiB)"),
+    "VOTEWIRE_LOG": ("INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
+    "VOTEWIRE_LOG_FORMAT": ("text", "text, or json: one JSON object per line, with report_id/seq"),
     "VOTEWIRE_ALLOWED_ORIGINS": ("", "other page origins allowed to open our sockets (comma list)"),
 }
 

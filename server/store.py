@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -171,11 +172,16 @@ async def revoke_tokens(
 
 
 async def find_bearer(conn: asyncpg.Connection, token: str) -> Bearer | None:
+    """The live token whose hash is `token`'s. Found by an index probe on the hash (which
+    says nothing about how close a guess was), then compared in constant time."""
+    digest = token_hash(token)
     row = await conn.fetchrow(
-        "SELECT id, role, province FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
-        token_hash(token),
+        "SELECT id, role, province, hash FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
+        digest,
     )
-    return Bearer(row["id"], row["role"], row["province"]) if row else None
+    if row is None or not hmac.compare_digest(bytes(row["hash"]), digest):
+        return None
+    return Bearer(row["id"], row["role"], row["province"])
 
 
 # --- the report log ---------------------------------------------------------------------

@@ -46,3 +46,15 @@ async def test_metrics_count_answers_viewers_and_fanout(server):
     assert metric(text, 'votewire_viewers{audience="public"}') == 1
     assert metric(text, "votewire_fanout_latency_seconds_count") >= 1
     assert metric(text, "votewire_dropped_viewers_total") == 0
+
+
+def test_json_logs_carry_the_report_id_and_seq():
+    import logging
+
+    from server.logs import JsonFormatter
+
+    record = logging.LogRecord("votewire.reports", logging.INFO, __file__, 1, "accepted", (), None)
+    record.report_id, record.seq, record.kind = "6f1c6c1e-9c1b-4b65-9d55-3c9a1f0f2a11", 7, "note"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["report_id"] == "6f1c6c1e-9c1b-4b65-9d55-3c9a1f0f2a11"
+    assert line["seq"] == 7 and line["kind"] == "note" and line["level"] == "INFO"
