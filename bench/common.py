@@ -107,20 +107,9 @@ def serve(db_url: str, **env: str):
 
 async def bureau_tokens(url: str, label: str = "bench") -> dict[str, str]:
     """Migrate `url`, seed the provinces and issue one bureau token per province."""
-    from ingest.fixtures import provinces
-    from server import store
-    from server.auth import new_token
+    from server.cli import issue_bureau_tokens
 
-    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-    try:
-        await store.migrate(conn)
-        await store.seed_provinces(conn, provinces())
-        tokens = {p.code: new_token() for p in provinces()}
-        for code, token in tokens.items():
-            await store.issue_token(conn, token, "bureau", code, label)
-        return tokens
-    finally:
-        await conn.close()
+    return await issue_bureau_tokens(url, "Asia/Ho_Chi_Minh", label)
 
 
 def rss_mb(pid: int) -> float:

@@ -187,6 +187,7 @@ async def run_votewire(url: str, port: int, n: int, singles: int, tokens: dict[s
         summarise("votewire one at a time", sent, viewers, n, time.perf_counter() - t_start)
     )
     t_start = time.perf_counter()
+
     async def send_at(i: int, code: str) -> tuple[int, float]:
         await asyncio.sleep(i / 63)  # 63 reports within one second, as the bare run sends them
         return await send(code)

@@ -32,6 +32,13 @@ async def test_acked_report_survives_sigkill_of_the_server(spawn_server, db_url)
     assert [r["seq"] for r in await stored(db_url)] == [1, 2, 3]
 
 
+async def migrated(url: str) -> None:
+    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
+    await store.migrate(conn)
+    await store.seed_provinces(conn, provinces())
+    await conn.close()
+
+
 @pytest.fixture
 def owned_postgres():
     """A Postgres this test may stop and start (never the machine's shared server)."""
@@ -43,10 +50,7 @@ def owned_postgres():
 
 async def test_database_down_is_unavailable_then_accepted_without_restart(owned_postgres):
     url = owned_postgres.url
-    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-    await store.migrate(conn)
-    await store.seed_provinces(conn, provinces())
-    await conn.close()
+    await migrated(url)
     token = await issue(url, "01")
     async with serve_in_loop(url, VOTEWIRE_DB_TIMEOUT_S="1") as srv:
         async with bureau(srv, token) as b:
@@ -72,10 +76,7 @@ async def test_hello_while_database_down_is_unavailable_not_auth_failed(owned_po
     import websockets
 
     url = owned_postgres.url
-    conn = await store.connect(url, "Asia/Ho_Chi_Minh")
-    await store.migrate(conn)
-    await store.seed_provinces(conn, provinces())
-    await conn.close()
+    await migrated(url)
     token = await issue(url, "01")
     async with serve_in_loop(url, VOTEWIRE_DB_TIMEOUT_S="1") as srv:
         await asyncio.to_thread(owned_postgres.stop)
