@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import asyncpg
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
+from websockets.protocol import State
 
 from server import store
 
@@ -50,6 +53,8 @@ class Frame:
     text: str
     first_prev: int | None = None
     data: bytes = b""
+    wire: bytes = b""
+    """The whole WebSocket text frame (server frames are unmasked: identical for all)."""
 
     @classmethod
     def of(cls, seqs: list[int], texts: list[str], first_prev: int | None = None) -> Frame:
@@ -58,7 +63,9 @@ class Frame:
             if len(texts) == 1
             else ('{"type":"batch","updates":[' + ",".join(texts) + "]}")
         )
-        return cls(tuple(seqs), tuple(texts), text, first_prev, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        wire = WsFrame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
+        return cls(tuple(seqs), tuple(texts), text, first_prev, data, wire)
 
     def after(self, seq: int, prev: int) -> Frame | None:
         """This frame without the updates at or before `seq`, its first update's `prev`
@@ -81,7 +88,8 @@ RESYNC = object()
 class DirectWriter:
     """Writes a text frame straight to a viewer's connection, like `websockets.broadcast()`,
     skipping the viewer's task and the ASGI layers — but only while the transport is
-    writable (backpressure is respected: otherwise the frame goes through the queue).
+    writable (backpressure is respected: otherwise the frame goes through the queue). The
+    frame's bytes are serialised once and the same bytes written to every viewer.
 
     It reaches into uvicorn's websockets-sansio protocol (`conn`, `transport`, `writable`,
     `disconnected`); `for_send` returns None for any other server, and the queue path is
@@ -98,16 +106,23 @@ class DirectWriter:
         needed = ("conn", "transport", "writable", "disconnected", "handshake_complete")
         if proto is None or not all(hasattr(proto, a) for a in needed):
             return None
-        if not hasattr(proto.conn, "send_text") or not hasattr(proto.conn, "data_to_send"):
+        conn = proto.conn
+        if not all(hasattr(conn, a) for a in ("send_text", "data_to_send", "state", "extensions")):
             return None
         return cls(proto)
 
-    def write(self, data: bytes) -> bool:
+    def write(self, frame: Frame) -> bool:
         p = self.proto
+        conn = p.conn
         if p.disconnected or not p.writable.is_set() or p.transport.is_closing():
             return False
-        p.conn.send_text(data)
-        p.transport.write(b"".join(p.conn.data_to_send()))
+        if conn.state is not State.OPEN:
+            return False
+        if conn.extensions:  # never with our config (deflate off), but stay correct
+            conn.send_text(frame.data)
+            p.transport.write(b"".join(conn.data_to_send()))
+        else:
+            p.transport.write(frame.wire)  # the same bytes for every viewer, built once
         return True
 
 
@@ -145,7 +160,7 @@ class Viewer:
             and frame.first_prev == self.last
         ):
             try:
-                if self.direct.write(frame.data):
+                if self.direct.write(frame):
                     self.covered = self.last = frame.seqs[-1]
                     return
             except Exception:  # noqa: BLE001 - the queue path will meet the real error
