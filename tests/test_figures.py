@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 from pathlib import Path
 
@@ -25,12 +24,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MISSING = ("01", "48", "79", "02", "96")
 """Provinces without figures in the fake picture: Hà Nội, Đà Nẵng (Hoàng Sa), HCMC…"""
 AT = "2021-05-23T15:00:00+07:00"
-
-needs_browser = pytest.mark.skipif(
-    not os.path.isfile(os.environ.get("BROWSER_PATH") or export.DEFAULT_BROWSER),
-    reason="chart export needs Debian's chromium (apt-get install chromium)",
-)
-
 
 def fake_picture(missing: tuple[str, ...] = MISSING, seed: int = 23) -> dict:
     rng = random.Random(seed)
@@ -311,7 +304,6 @@ def test_picture_json_keeps_diacritics():
 # --- rendered exports ------------------------------------------------------------------
 
 
-@needs_browser
 @pytest.mark.parametrize("size", [(600, 400), "web"])
 def test_png_export_has_the_requested_size(size):
     width, height = figures.size_px(size)
@@ -322,7 +314,6 @@ def test_png_export_has_the_requested_size(size):
         assert im.format == "PNG" and im.size == (width, height)
 
 
-@needs_browser
 def test_svg_export():
     svg = export.render(figures.history(fake_picture(), "vi"), "svg")
     assert svg.lstrip().startswith((b"<svg", b"<?xml"))
@@ -338,7 +329,6 @@ def test_html_export_is_self_contained():
     assert "window.PlotlyGeoAssets" in page and "data:font/woff2;base64," in page
 
 
-@needs_browser
 def test_map_and_tile_grid_render_to_artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     pic = fake_picture()
