@@ -207,16 +207,6 @@ async def last_seq(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT seq FROM counter")
 
 
-async def report_log(conn: asyncpg.Connection, province: str | None = None) -> list[dict]:
-    rows = await conn.fetch(
-        """SELECT seq, id::text AS id, province, kind, as_of, data, voted, registered,
-                  audience, retracted, received_at
-           FROM reports WHERE $1::text IS NULL OR province = $1 ORDER BY seq""",
-        province,
-    )
-    return [dict(r) for r in rows]
-
-
 # --- editors' actions ---------------------------------------------------------------------
 
 
