@@ -156,7 +156,7 @@ async def healthz(request: Request) -> Response:
     checks = {"process": True, "database": False, "listen": app.hub.wakeup.healthy()}
     with contextlib.suppress(Exception):
         async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-            checks["database"] = await conn.fetchval("SELECT true")
+            checks["database"] = await store.ping(conn)
     ok = all(checks.values())
     return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
 

@@ -340,8 +340,7 @@ async def _cli_state(url: str, settings):
     )
     async with state.pool.acquire() as conn:
         await store.migrate(conn)
-        if not await conn.fetchval("SELECT count(*) FROM provinces"):
-            await store.seed_provinces(conn, provinces())
+        await store.seed_provinces(conn, provinces())
     return state
 
 

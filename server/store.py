@@ -72,6 +72,10 @@ async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.C
         raise unavailable() from exc
 
 
+async def ping(conn: asyncpg.Connection) -> bool:
+    return await conn.fetchval("SELECT true")
+
+
 async def migrate(conn: asyncpg.Connection) -> list[str]:
     """Apply pending migrations in name order; safe when several processes start at once."""
     applied = []
