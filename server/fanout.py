@@ -240,7 +240,7 @@ class PostgresWakeup:
                     try:
                         await asyncio.wait_for(self._lost.wait(), self.check_s)
                     except TimeoutError:
-                        await self._conn.fetchval("SELECT 1", timeout=self.timeout)  # type: ignore[union-attr]
+                        await asyncio.wait_for(store.ping(self._conn), self.timeout)  # type: ignore[arg-type]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure means: reconnect
