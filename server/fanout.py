@@ -280,6 +280,7 @@ class Hub:
         self._event = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.fanout_seconds = fanout_seconds
+        self._last_broadcast = 0.0
         """Told how long each broadcast took (frames built and handed to every viewer)."""
 
     async def start(self) -> None:
@@ -316,8 +317,11 @@ class Hub:
             except TimeoutError:
                 pass
             self._event.clear()
-            if self.coalesce_s:
-                await asyncio.sleep(self.coalesce_s)
+            # Leading edge goes out at once; changes arriving within `coalesce_s` of the
+            # last broadcast wait for the end of that tick and share one batch frame.
+            wait = self._last_broadcast + self.coalesce_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
             try:
                 await self._publish_new()
             except asyncio.CancelledError:
@@ -337,6 +341,7 @@ class Hub:
                 )
                 self.resync_all()
             started = time.perf_counter()
+            self._last_broadcast = time.monotonic()
             self._broadcast(rows)
             if self.fanout_seconds:
                 self.fanout_seconds(time.perf_counter() - started)
