@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,6 +65,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Console:
+    """What a page must not do: console errors (CSP violations included), uncaught
+    exceptions, requests outside the app's origin (no CDN, nothing external) and, with
+    `failed_requests=True`, failed or 4xx/5xx requests."""
+
+    def __init__(self, page, base: str, *, failed_requests: bool = False) -> None:
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on(
+            "request",
+            lambda r: (
+                r.url.startswith((base + "/", "data:", "blob:")) or self.foreign.append(r.url)
+            ),
+        )
+        if failed_requests:
+            page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+            page.on(
+                "response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}")
+            )
+
+    def check(self, allowed: tuple[str, ...] = ()) -> None:
+        bad = [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
+        assert not bad, f"console errors: {bad}"
+        assert not self.failed, f"failed requests: {self.failed}"
+        assert not self.foreign, f"requests outside the app: {self.foreign}"
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from tests.conftest import (
     ARTIFACTS,
     MS,
     WAIT,
+    Console,
     Process,
     bureau,
     free_port,
@@ -57,30 +58,6 @@ def browser(chromium):
     return chromium
 
 
-class Console:
-    """Console errors, uncaught exceptions, failed requests, HTTP errors, and requests that
-    leave the app's origin (the board must work with the building cut off)."""
-
-    def __init__(self, page: Page, base: str) -> None:
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.foreign: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
-        page.on(
-            "request",
-            lambda r: r.url.startswith((base + "/", "data:")) or self.foreign.append(r.url),
-        )
-
-    def check(self, allowed: tuple[str, ...] = ()) -> None:
-        bad = [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
-        assert not bad, f"console errors: {bad}"
-        assert not self.failed, f"failed requests: {self.failed}"
-        assert not self.foreign, f"requests outside the app: {self.foreign}"
-
-
 @contextlib.asynccontextmanager
 async def open_board(browser, base: str, query: str = "", *, layout: str = "full"):
     width, height = SIZES[layout]
@@ -91,7 +68,7 @@ async def open_board(browser, base: str, query: str = "", *, layout: str = "full
     )
     context.set_default_timeout(WAIT)
     page = await context.new_page()
-    console = Console(page, base)
+    console = Console(page, base, failed_requests=True)
     sep = "&" if "?" in query else "?"
     await page.goto(f"/board{query}{sep}layout={layout}" if layout != "full" else f"/board{query}")
     await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=WAIT)

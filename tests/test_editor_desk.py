@@ -27,7 +27,7 @@ from playwright.async_api import expect
 
 from server import charts, editor
 from tests import conftest
-from tests.conftest import ARTIFACTS, ROOT, WAIT, bureau, report
+from tests.conftest import ARTIFACTS, ROOT, WAIT, Console, bureau, report
 
 SHOTS = ARTIFACTS / "editor"
 ERROR_KEYS = {"type", "id", "code", "field", "message", "message_vi", "message_en"}
@@ -426,24 +426,6 @@ async def test_phase_summary_as_csv_and_printable_html_and_from_the_cli(server):
 
 
 # --- the desk in a browser --------------------------------------------------------------
-
-
-class Console:
-    def __init__(self, page, base: str) -> None:
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on(
-            "request",
-            lambda r: (
-                r.url.startswith((base + "/", "data:", "blob:")) or self.foreign.append(r.url)
-            ),
-        )
-
-    def check(self) -> None:
-        assert not self.errors, f"console errors: {self.errors}"
-        assert not self.foreign, f"requests outside the app: {self.foreign}"
 
 
 @pytest.mark.browser

@@ -25,6 +25,7 @@ MISSING = ("01", "48", "79", "02", "96")
 """Provinces without figures in the fake picture: Hà Nội, Đà Nẵng (Hoàng Sa), HCMC…"""
 AT = "2021-05-23T15:00:00+07:00"
 
+
 def fake_picture(missing: tuple[str, ...] = MISSING, seed: int = 23) -> dict:
     rng = random.Random(seed)
     provinces = []

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from ingest.fixtures import province_index
-from tests.conftest import ARTIFACTS, WAIT, bureau, free_port, issue, report, serve_in_loop
+from tests.conftest import ARTIFACTS, WAIT, Console, bureau, free_port, issue, report, serve_in_loop
 
 pytestmark = pytest.mark.browser
 
@@ -29,26 +29,6 @@ SERVER_DOWN = (r"net::ERR_CONNECTION_REFUSED$",)  # what Chromium logs while nob
 @pytest.fixture(scope="module")
 def browser(chromium):
     return chromium
-
-
-class Console:
-    """Console errors (CSP violations included), uncaught exceptions, and requests that
-    leave the app's origin (there must be none: no CDN, nothing external)."""
-
-    def __init__(self, page: Page, base: str) -> None:
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on(
-            "request",
-            lambda r: r.url.startswith((base + "/", "data:")) or self.foreign.append(r.url),
-        )
-
-    def check(self, allowed: tuple[str, ...] = ()) -> None:
-        bad = [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
-        assert not bad, f"console errors: {bad}"
-        assert not self.foreign, f"requests outside the app: {self.foreign}"
 
 
 @contextlib.asynccontextmanager
