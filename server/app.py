@@ -67,6 +67,8 @@ class Votewire:
             timeout=s.db_timeout_s,
             fanout_seconds=self.metrics.fanout_latency.observe,
         )
+        for audience, lane in self.hub.lanes.items():
+            self.metrics.viewers_direct.labels(audience).set_function(lane.__len__)
         await self.hub.start()
         self.desk = Desk(
             self.pool,

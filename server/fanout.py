@@ -86,44 +86,50 @@ RESYNC = object()
 
 
 class DirectWriter:
-    """Writes a text frame straight to a viewer's connection, like `websockets.broadcast()`,
-    skipping the viewer's task and the ASGI layers — but only while the transport is
-    writable (backpressure is respected: otherwise the frame goes through the queue). The
-    frame's bytes are serialised once and the same bytes written to every viewer.
+    """A viewer's way around its own task and the ASGI layers, like `websockets.broadcast()`:
+    the fan-out writes the frame's bytes, serialised once, straight to the transport.
 
     It reaches into uvicorn's websockets-sansio protocol (`conn`, `transport`, `writable`,
-    `disconnected`); `for_send` returns None for any other server, and the queue path is
-    used, so a uvicorn change costs speed, never correctness."""
+    `close_sent`, `disconnected`); `for_send` returns None for any other server, and the
+    viewer's queue is used instead, so a uvicorn change costs speed, never correctness."""
 
-    __slots__ = ("proto",)
+    __slots__ = ("proto", "entry")
 
     def __init__(self, proto) -> None:
         self.proto = proto
+        t = proto.transport
+        self.entry = (t.is_closing, t.write, t.get_write_buffer_size)
+        """What the broadcast loop calls, bound once: three C calls per viewer."""
 
     @classmethod
     def for_send(cls, send) -> DirectWriter | None:
         proto = getattr(send, "__self__", None)
-        needed = ("conn", "transport", "writable", "disconnected", "handshake_complete")
+        needed = ("conn", "transport", "writable", "disconnected", "close_sent")
         if proto is None or not all(hasattr(proto, a) for a in needed):
             return None
         conn = proto.conn
-        if not all(hasattr(conn, a) for a in ("send_text", "data_to_send", "state", "extensions")):
+        if not all(hasattr(conn, a) for a in ("state", "extensions")):
+            return None
+        if not all(
+            hasattr(proto.transport, a) for a in ("is_closing", "write", "get_write_buffer_size")
+        ):
             return None
         return cls(proto)
 
-    def write(self, frame: Frame) -> bool:
+    def ready(self) -> bool:
+        """Open, nothing buffered, no close frame either way, no extension that would
+        change the bytes (deflate is off in our config)."""
         p = self.proto
-        conn = p.conn
-        if p.disconnected or not p.writable.is_set() or p.transport.is_closing():
-            return False
-        if conn.state is not State.OPEN:
-            return False
-        if conn.extensions:  # never with our config (deflate off), but stay correct
-            conn.send_text(frame.data)
-            p.transport.write(b"".join(conn.data_to_send()))
-        else:
-            p.transport.write(frame.wire)  # the same bytes for every viewer, built once
-        return True
+        t = p.transport
+        return (
+            not p.disconnected
+            and not p.close_sent
+            and p.writable.is_set()
+            and not t.is_closing()
+            and t.get_write_buffer_size() == 0
+            and p.conn.state is State.OPEN
+            and not p.conn.extensions
+        )
 
 
 @dataclass(eq=False)
@@ -136,9 +142,8 @@ class Viewer:
     covered: int = -1
     """The highest seq already reflected in what this viewer was sent (-1: joining)."""
     last: int = -1
-    """The seq this viewer last received (what the next update's `prev` must be)."""
-    busy: bool = False
-    """The sender task is writing: frames must queue behind it to keep their order."""
+    """The seq this viewer last received (what the next update's `prev` must be). While
+    the viewer is in the hub's lane these two are the lane's and are not kept here."""
     dropped: int = 0
     overflows: int = 0
     """Overflows since the sender last took a resync: a viewer that overflows again and
@@ -151,20 +156,6 @@ class Viewer:
         self.gone = asyncio.Event()
 
     def offer(self, frame: Frame) -> None:
-        if (
-            self.direct is not None
-            and not self.busy
-            and self.queue.empty()
-            and self.covered == self.last
-            and frame.seqs[0] > self.covered
-            and frame.first_prev == self.last
-        ):
-            try:
-                if self.direct.write(frame):
-                    self.covered = self.last = frame.seqs[-1]
-                    return
-            except Exception:  # noqa: BLE001 - the queue path will meet the real error
-                self.direct = None
         if self.queue.qsize() >= self.limit:
             while not self.queue.empty():
                 self.queue.get_nowait()
@@ -276,6 +267,13 @@ class Hub:
         self.pool, self.wakeup = pool, wakeup
         self.coalesce_s, self.poll_s, self.timeout = coalesce_s, poll_s, timeout
         self.viewers: dict[str, set[Viewer]] = {a: set() for a in AUDIENCES}
+        self.queued: dict[str, set[Viewer]] = {a: set() for a in AUDIENCES}
+        """Viewers served through their own queue and task (joining, catching up, slow)."""
+        self.lanes: dict[str, dict[Viewer, tuple]] = {a: {} for a in AUDIENCES}
+        """Viewers in step with the feed, written to directly (`DirectWriter.entry`)."""
+        self.lane_last: dict[str, int | None] = {a: None for a in AUDIENCES}
+        """The last seq of the last frame broadcast to each audience: where every viewer
+        of its lane stands."""
         self.published = 0
         self._event = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -285,7 +283,8 @@ class Hub:
 
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
-            self.published = await store.last_seq(conn)
+            self.published, public = await store.last_seqs(conn)
+        self.lane_last = {"internal": self.published, "public": public}
         await self.wakeup.start(self._notified)
         self._task = asyncio.create_task(self._run(), name="votewire-fanout")
 
@@ -298,6 +297,7 @@ class Hub:
     def _notified(self, payload: str | None) -> None:
         if payload == "reset":  # `votewire reset`: every viewer starts again from a snapshot
             self.resync_all()
+            self.lane_last = {a: None for a in AUDIENCES}  # known again at the next frame
         self._event.set()
 
     def committed(self, seq: int) -> None:
@@ -306,9 +306,32 @@ class Hub:
 
     def add(self, viewer: Viewer) -> None:
         self.viewers[viewer.audience].add(viewer)
+        self.queued[viewer.audience].add(viewer)
 
     def remove(self, viewer: Viewer) -> None:
         self.viewers[viewer.audience].discard(viewer)
+        self.queued[viewer.audience].discard(viewer)
+        self.lanes[viewer.audience].pop(viewer, None)
+
+    def idle(self, viewer: Viewer) -> None:
+        """The viewer's sender has nothing queued: if the viewer is in step with the feed
+        and its connection can take bytes now, later frames are written to it directly."""
+        audience = viewer.audience
+        if (
+            viewer.direct is not None
+            and viewer in self.queued[audience]
+            and viewer.queue.empty()
+            and viewer.last == self.lane_last[audience]
+            and viewer.covered <= self.published
+            and viewer.direct.ready()
+        ):
+            self.queued[audience].discard(viewer)
+            self.lanes[audience][viewer] = viewer.direct.entry
+
+    def _leave(self, viewer: Viewer, last: int) -> None:
+        del self.lanes[viewer.audience][viewer]
+        viewer.covered = viewer.last = last
+        self.queued[viewer.audience].add(viewer)
 
     async def _run(self) -> None:
         while True:
@@ -363,13 +386,44 @@ class Hub:
             if public_rows
             else None
         )
-        for viewer in self.viewers["internal"]:
-            viewer.offer(internal)
+        self._send("internal", internal)
         if public is not None:
-            for viewer in self.viewers["public"]:
-                viewer.offer(public)
+            self._send("public", public)
+
+    def _send(self, audience: str, frame: Frame) -> None:
+        """The lane gets the frame's bytes in one tight loop; a viewer whose transport
+        could not take them all (its client is not reading) or is closing leaves the lane
+        for its queue, which waits for the transport to drain (backpressure)."""
+        lane, before = self.lanes[audience], self.lane_last[audience]
+        if lane and frame.first_prev != before:  # never expected: fall back to the queues
+            log.error("frame after %s does not follow %s: lane emptied", frame.first_prev, before)
+            for viewer in list(lane):
+                self._leave(viewer, before)  # type: ignore[arg-type]
+        top = frame.seqs[-1]
+        self.lane_last[audience] = top
+        for viewer in list(self.queued[audience]):
+            viewer.offer(frame)
+        wire = frame.wire
+        full, missed = [], []
+        for viewer, (closing, write, buffered) in lane.items():
+            try:
+                if closing():
+                    missed.append(viewer)
+                    continue
+                write(wire)
+                if buffered():
+                    full.append(viewer)
+            except Exception:  # noqa: BLE001 - its own task will meet the error
+                missed.append(viewer)
+        for viewer in full:
+            self._leave(viewer, top)
+        for viewer in missed:
+            self._leave(viewer, before)  # type: ignore[arg-type]
+            viewer.offer(frame)
 
     def resync_all(self) -> None:
         for audience in AUDIENCES:
+            for viewer in list(self.lanes[audience]):
+                self._leave(viewer, self.lane_last[audience])  # type: ignore[arg-type]
             for viewer in self.viewers[audience]:
                 viewer.queue.put_nowait(RESYNC)

@@ -124,12 +124,11 @@ async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
     """The viewer's own sender: its snapshot or replay, then whatever the fan-out could not
     write directly (the viewer was busy, joining, or its transport was full)."""
     try:
-        viewer.busy = True
         viewer.covered, viewer.last = await _join(ws, app, viewer, since)
         while True:
-            viewer.busy = False
+            if viewer.queue.empty():
+                app.hub.idle(viewer)
             item = await viewer.queue.get()
-            viewer.busy = True
             if item is RESYNC:
                 viewer.overflows = 0
                 while not viewer.queue.empty():

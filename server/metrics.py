@@ -24,6 +24,12 @@ class Metrics:
         self.viewers = Gauge(
             "votewire_viewers", "Live feed viewers connected", ["audience"], registry=r
         )
+        self.viewers_direct = Gauge(
+            "votewire_viewers_direct",
+            "Live feed viewers in step with the feed, written to directly by the fan-out",
+            ["audience"],
+            registry=r,
+        )
         self.dropped_viewers = Counter(
             "votewire_dropped_viewers", "Viewers resynced because their queue was full", registry=r
         )

@@ -211,6 +211,12 @@ async def last_seq(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT seq FROM counter")
 
 
+async def last_seqs(conn: asyncpg.Connection) -> tuple[int, int]:
+    """The last seq, and the last seq of a change public viewers were sent."""
+    row = await conn.fetchrow("SELECT seq, public_seq FROM counter")
+    return row["seq"], row["public_seq"]
+
+
 # --- editors' actions ---------------------------------------------------------------------
 
 

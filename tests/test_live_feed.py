@@ -220,8 +220,40 @@ async def test_a_viewer_that_never_reads_is_dropped_without_slowing_readers(db_u
             "resync" in kinds or stuck.close_code is not None or float(dropped[0].split()[-1]) >= 1
         )
         assert len([k for k in kinds if k in ("update", "batch")]) < n
+        assert await direct_viewers(srv) <= 1.0  # the stuck one left the fast path
         await stuck.close()
         await reader.close()
+
+
+async def test_viewers_in_step_are_written_directly_in_order(server):
+    token = await server.token("01")
+    readers = [await websockets.connect(server.live_url()) for _ in range(2)]
+    for r in readers:
+        await recv(r)
+    async with bureau(server, token) as b:
+        assert (await b.send(report("note", text="x")))["type"] == "ack"
+        for r in readers:
+            assert (await updates(r, 1))[0]["seq"] == 1
+        assert await direct_viewers(server) == 2.0  # in step, no backlog: the fast path
+        for _ in range(20):
+            assert (await b.send(report("note", text="y")))["type"] == "ack"
+    for r in readers:
+        got = await updates(r, 20)
+        assert [u["seq"] for u in got] == list(range(2, 22))
+        assert_chain(1, got)
+        await r.close()
+
+
+async def direct_viewers(srv) -> float:
+    async with httpx.AsyncClient() as c:
+        editor = await srv.token(role="editor")
+        metrics = await c.get(f"{srv.http}/metrics", headers={"Authorization": f"Bearer {editor}"})
+    lines = metrics.text.splitlines()
+    return float(
+        next(
+            x for x in lines if x.startswith('votewire_viewers_direct{audience="public"}')
+        ).split()[-1]
+    )
 
 
 async def test_local_fanout_serves_one_process_too(db_url):
