@@ -3,11 +3,15 @@ server doing `websockets.broadcast()` of a frame of the same size, same load gen
 
     .venv/bin/python -m bench.fanout [--viewers 1000,5000,10000] [--singles 10]
 
-For each N: reports sent one at a time (`--singles`, half a second apart), then a burst (63
-bureaus, one report each, spread over one second — the bare server gets the same 63 frames
-at the same pace). Prints p50/p99/max latency from the send to
-each viewer's receipt, updates/s delivered, and the server's RSS; then the same for the bare
-library and the ratios. The server runs pinned to CPU 0, this load generator to CPU 1.
+For each N, both servers hold N viewers at once. Single updates (`--singles` each) alternate
+between them, half a second apart, so whatever else the machine does falls on both alike;
+then a burst to each (63 bureaus, one report each, spread over one second; the bare server
+gets 63 frames at the same pace). The bare server's frames have the size of a real update.
+Prints p50/p99/max latency from the send to each viewer's receipt, updates/s delivered,
+both servers' RSS, and the ratios. Both servers run pinned to CPU 0, this load generator
+to CPU 1. Viewers are `RawViewer`s (a few microseconds per message, so one core of load
+generator keeps up with one core of server); `--client websockets` uses the library's
+client instead, which is slower than either server at 10,000 viewers.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from urllib.parse import urlsplit
 import websockets
 
 from bench.common import (
+    ROOT,
     bureau_tokens,
     free_port,
     fresh_database,
@@ -75,13 +80,18 @@ class Viewers:
         self.tasks: list[asyncio.Task] = []
         self.conns: list = []
 
-    async def connect(self, url: str, n: int, first_message: bool) -> None:
+    async def connect(self, url: str, n: int, first_message: bool, source: str) -> None:
         sem = asyncio.Semaphore(200)
 
         async def one(i: int) -> None:
             async with sem:
                 ws = await websockets.connect(
-                    url, compression=None, max_size=2**24, open_timeout=60, ping_interval=None
+                    url,
+                    compression=None,
+                    max_size=2**24,
+                    open_timeout=60,
+                    ping_interval=None,
+                    local_addr=(source, 0),
                 )
             if first_message:
                 await ws.recv()  # the snapshot
@@ -183,7 +193,7 @@ class RawViewers:
         self.arrivals: dict[int, list[float]] = {}
         self.conns: list[RawViewer] = []
 
-    async def connect(self, url: str, n: int, first_message: bool) -> None:
+    async def connect(self, url: str, n: int, first_message: bool, source: str) -> None:
         parts = urlsplit(url)
         loop = asyncio.get_running_loop()
         sem = asyncio.Semaphore(200)
@@ -194,6 +204,7 @@ class RawViewers:
                     lambda: RawViewer(self.arrivals, parts.path, parts.netloc),
                     parts.hostname,
                     parts.port,
+                    local_addr=(source, 0),
                 )
                 await asyncio.wait_for(proto.opened, 60)
                 if first_message:
@@ -215,7 +226,7 @@ class RawViewers:
 CLIENTS = {"raw": RawViewers, "websockets": Viewers}
 
 
-async def wait_all(viewers: Viewers, seqs: list[int], n: int, timeout: float = 60) -> None:
+async def wait_all(viewers, seqs: list[int], n: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(len(viewers.arrivals.get(s, ())) >= n for s in seqs):
@@ -223,9 +234,66 @@ async def wait_all(viewers: Viewers, seqs: list[int], n: int, timeout: float = 6
         await asyncio.sleep(0.05)
 
 
-def summarise(name: str, sent: dict[int, float], viewers: Viewers, n: int, span: float) -> dict:
-    lat = [t - sent[s] for s in sent for t in viewers.arrivals.get(s, ())]
-    delivered = sum(len(viewers.arrivals.get(s, ())) for s in sent)
+async def viewer_process(args) -> None:
+    """`--viewers-of URL`: hold `--count` viewers in this process (a process may hold only
+    `ulimit -n` sockets, and each server gets its own), pinned to CPU 1 like the parent.
+    Commands on stdin, one per line: `wait K1,K2,...` answers with one JSON line of the
+    arrival times of those keys once every viewer has them (or after 60 s); `quit`."""
+    raise_nofile()
+    os.sched_setaffinity(0, {1})
+    viewers = CLIENTS[args.client]()
+    await viewers.connect(args.viewers_of, args.count, args.snapshot, args.source)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    print("ready", flush=True)
+    while line := (await reader.readline()).decode().strip():
+        if line == "quit":
+            break
+        keys = [int(k) for k in line.split()[1].split(",")]
+        await wait_all(viewers, keys, args.count)
+        got = {k: viewers.arrivals.get(k, []) for k in keys}
+        sys.stdout.write(json.dumps(got) + "\n")
+        sys.stdout.flush()
+    await viewers.close()
+
+
+class ViewerProcess:
+    """N viewers of one server in a child process (see `viewer_process`)."""
+
+    def __init__(self, client: str) -> None:
+        self.client = client
+
+    async def connect(self, url: str, n: int, snapshot: bool, source: str) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bench.fanout", "--viewers-of", url, "--count", str(n)),
+            *("--source", source, "--client", self.client, "--snapshot", str(int(snapshot))),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=2**30,
+            cwd=ROOT,
+        )
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 300)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"viewer process for {url} did not start")
+
+    async def wait(self, keys: list[int]) -> dict[int, list[float]]:
+        self.proc.stdin.write(f"wait {','.join(map(str, keys))}\n".encode())
+        await self.proc.stdin.drain()
+        got = json.loads(await self.proc.stdout.readline())
+        return {int(k): v for k, v in got.items()}
+
+    async def close(self) -> None:
+        self.proc.stdin.write(b"quit\n")
+        await self.proc.stdin.drain()
+        await self.proc.wait()
+
+
+def summarise(
+    name: str, sent: dict[int, float], arrivals: dict[int, list[float]], n: int, span: float
+) -> dict:
+    lat = [t - sent[s] for s in sent for t in arrivals.get(s, ())]
+    delivered = sum(len(arrivals.get(s, ())) for s in sent)
     row = {
         "name": name,
         "p50": pct(lat, 50) * 1000,
@@ -242,94 +310,118 @@ def summarise(name: str, sent: dict[int, float], viewers: Viewers, n: int, span:
     return row
 
 
-async def run_votewire(
-    client: type, port: int, n: int, singles: int, tokens: dict[str, str]
-) -> list:
-    viewers = client()
-    await viewers.connect(f"ws://127.0.0.1:{port}/ws/live", n, first_message=True)
-    bureaus = {}
-    for code, token in tokens.items():
-        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws/bureau", compression=None)
-        await ws.send(json.dumps({"type": "hello", "token": token}))
-        await ws.recv()
-        bureaus[code] = ws
-    minute = [0]
+class Votewire:
+    """The server under test: 63 bureau sockets; a key is the ack's seq."""
 
-    async def send(code: str) -> tuple[int, float]:
-        minute[0] += 1
-        m = 7 * 60 + minute[0] % 700
+    name = "votewire"
+
+    def __init__(self, port: int, tokens: dict[str, str]) -> None:
+        self.port, self.tokens = port, tokens
+        self.live = f"ws://127.0.0.1:{port}/ws/live"
+        self.bureaus: dict[str, websockets.ClientConnection] = {}
+        self.minute = 0
+
+    async def open(self) -> None:
+        for code, token in self.tokens.items():
+            ws = await websockets.connect(f"ws://127.0.0.1:{self.port}/ws/bureau", compression=None)
+            await ws.send(json.dumps({"type": "hello", "token": token}))
+            await ws.recv()
+            self.bureaus[code] = ws
+
+    async def send(self, i: int) -> tuple[int, float]:
+        self.minute += 1
+        m = 7 * 60 + self.minute % 700
         report = {
             "type": "report",
             "id": str(uuid.uuid4()),
             "kind": "turnout",
             "as_of": f"2021-05-23T{m // 60:02d}:{m % 60:02d}:00+07:00",
-            "data": {"voted": 1_000 + minute[0]},
+            "data": {"voted": 1_000 + self.minute},
         }
+        ws = self.bureaus[list(self.tokens)[i % 63]]
         t0 = time.perf_counter()
-        await bureaus[code].send(json.dumps(report))
-        ack = json.loads(await bureaus[code].recv())
-        return ack["seq"], t0
+        await ws.send(json.dumps(report))
+        return json.loads(await ws.recv())["seq"], t0
 
-    rows = []
-    sent: dict[int, float] = {}
-    probe = await websockets.connect(f"ws://127.0.0.1:{port}/ws/live", max_size=2**24)
-    await probe.recv()  # its snapshot; its first update gives the size the bare server sends
+    async def update_size(self) -> int:
+        """The size of one real update (sent before the measurement)."""
+        async with websockets.connect(self.live, max_size=2**24) as probe:
+            await probe.recv()  # snapshot
+            await self.send(0)
+            return len((await probe.recv()).encode())
+
+    async def close(self) -> None:
+        for ws in self.bureaus.values():
+            await ws.close()
+
+
+class Bare:
+    """The baseline: `websockets.broadcast()` of whatever its control socket receives."""
+
+    name = "bare"
+
+    def __init__(self, port: int, size: int) -> None:
+        self.live = f"ws://127.0.0.1:{port}/live"
+        self.port, self.seq = port, 0
+        self.pad = "x" * max(0, size - len('{"seq": 10, "pad": ""}'))
+
+    async def open(self) -> None:
+        self.control = await websockets.connect(
+            f"ws://127.0.0.1:{self.port}/send", compression=None
+        )
+
+    async def send(self, i: int) -> tuple[int, float]:
+        self.seq += 1
+        t0 = time.perf_counter()
+        await self.control.send(f'{{"seq": {self.seq}, "pad": "{self.pad}"}}')
+        return self.seq, t0
+
+    async def close(self) -> None:
+        await self.control.close()
+
+
+async def burst(target, viewers, n: int) -> dict:
+    """63 messages spread over one second, as 63 bureaus reporting at once."""
+
+    async def at(i: int) -> tuple[int, float]:
+        await asyncio.sleep(i / 63)
+        return await target.send(i)
+
+    t_start = time.perf_counter()
+    sent = dict(await asyncio.gather(*(at(i) for i in range(63))))
+    arrivals = await viewers.wait(list(sent))
+    return summarise(f"{target.name} burst of 63", sent, arrivals, n, time.perf_counter() - t_start)
+
+
+async def compare(client: str, n: int, singles: int, ours: Votewire, bare_port: int, rnd: int):
+    """Both servers hold N viewers at once; single updates alternate between them (half a
+    second apart) so that whatever else the machine does falls on both alike."""
+    size = await ours.update_size()
+    theirs = Bare(bare_port, size)
+    await theirs.open()
+    targets = [(ours, ViewerProcess(client)), (theirs, ViewerProcess(client))]
+    for side, (target, viewers) in enumerate(targets):
+        await viewers.connect(target.live, n, target is ours, source=f"127.{rnd}.{side}.1")
+    sent: list[dict[int, float]] = [{}, {}]
     t_start = time.perf_counter()
     for i in range(singles):
-        seq, t0 = await send("01")
-        sent[seq] = t0
-        if i == 0:
-            size = len((await probe.recv()).encode())
-            await probe.close()
-        await asyncio.sleep(0.5)
-    await wait_all(viewers, list(sent), n)
-    rows.append(
-        summarise("votewire one at a time", sent, viewers, n, time.perf_counter() - t_start)
-    )
-    t_start = time.perf_counter()
-
-    async def send_at(i: int, code: str) -> tuple[int, float]:
-        await asyncio.sleep(i / 63)  # 63 reports within one second, as the bare run sends them
-        return await send(code)
-
-    burst = await asyncio.gather(*(send_at(i, code) for i, code in enumerate(tokens)))
-    sent = dict(burst)
-    await wait_all(viewers, list(sent), n)
-    rows.append(summarise("votewire burst of 63", sent, viewers, n, time.perf_counter() - t_start))
-    for ws in bureaus.values():
-        await ws.close()
-    await viewers.close()
+        for side, (target, _) in enumerate(targets):
+            key, t0 = await target.send(i)
+            sent[side][key] = t0
+            await asyncio.sleep(0.5)
+    span = time.perf_counter() - t_start
+    rows: list[list[dict]] = [[], []]
+    for side, (target, viewers) in enumerate(targets):
+        arrivals = await viewers.wait(list(sent[side]))
+        rows[side].append(
+            summarise(f"{target.name} one at a time", sent[side], arrivals, n, span / 2)
+        )
+    for side, (target, viewers) in enumerate(targets):
+        rows[side].append(await burst(target, viewers, n))
+    for _, viewers in targets:
+        await viewers.close()
+    await theirs.close()
     return rows, size
-
-
-async def run_bare(client: type, port: int, n: int, singles: int, size: int) -> list:
-    viewers = client()
-    await viewers.connect(f"ws://127.0.0.1:{port}/live", n, first_message=False)
-    control = await websockets.connect(f"ws://127.0.0.1:{port}/send", compression=None)
-    pad = "x" * max(0, size - len('{"seq": 10, "pad": ""}'))
-    rows = []
-    sent: dict[int, float] = {}
-    seq = 0
-    t_start = time.perf_counter()
-    for _ in range(singles):
-        seq += 1
-        sent[seq] = time.perf_counter()
-        await control.send(f'{{"seq": {seq}, "pad": "{pad}"}}')
-        await asyncio.sleep(0.5)
-    await wait_all(viewers, list(sent), n)
-    rows.append(summarise("bare one at a time", sent, viewers, n, time.perf_counter() - t_start))
-    sent = {}
-    t_start = time.perf_counter()
-    for _ in range(63):
-        seq += 1
-        sent[seq] = time.perf_counter()
-        await control.send(f'{{"seq": {seq}, "pad": "{pad}"}}')
-        await asyncio.sleep(1 / 63)
-    await wait_all(viewers, list(sent), n)
-    rows.append(summarise("bare burst of 63", sent, viewers, n, time.perf_counter() - t_start))
-    await control.close()
-    await viewers.close()
-    return rows
 
 
 async def main() -> None:
@@ -342,8 +434,14 @@ async def main() -> None:
         default="raw",
         help="viewer implementation of the load generator (the same for both servers)",
     )
+    parser.add_argument("--viewers-of", help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
+    parser.add_argument("--snapshot", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    client = CLIENTS[args.client]
+    if args.viewers_of:
+        return await viewer_process(args)
+    client = args.client
     print(f"load generator: {args.client} viewers", flush=True)
     raise_nofile()
     os.sched_setaffinity(0, {1})
@@ -352,30 +450,33 @@ async def main() -> None:
             tokens = await bureau_tokens(url, "bench")
             with serve(url) as (port, proc):
                 os.sched_setaffinity(proc.pid, {0})
-                for n in [int(x) for x in args.viewers.split(",")]:
+                ours = Votewire(port, tokens)
+                await ours.open()
+                for rnd, n in enumerate(int(x) for x in args.viewers.split(",")):
                     print(f"\n{n} viewers", flush=True)
-                    ours, size = await run_votewire(client, port, n, args.singles, tokens)
-                    print(
-                        f"  votewire server RSS {rss_mb(proc.pid):.0f} MB;"
-                        f" update frame {size} bytes (the bare server sends the same size)",
-                        flush=True,
-                    )
                     bare_port = free_port()
                     bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
                     os.sched_setaffinity(bare.pid, {0})
                     await asyncio.sleep(1.0)
                     try:
-                        theirs = await run_bare(client, bare_port, n, args.singles, size)
-                        print(f"  bare server RSS {rss_mb(bare.pid):.0f} MB", flush=True)
+                        (mine, theirs), size = await compare(
+                            client, n, args.singles, ours, bare_port, rnd + 1
+                        )
+                        print(
+                            f"  RSS: votewire {rss_mb(proc.pid):.0f} MB, bare"
+                            f" {rss_mb(bare.pid):.0f} MB; update frame {size} bytes for both",
+                            flush=True,
+                        )
                     finally:
                         bare.terminate()
                         bare.wait()
-                    for o, t in zip(ours, theirs, strict=True):
+                    for o, t in zip(mine, theirs, strict=True):
                         print(
                             f"  ratio {o['name'][9:]:<18} p50 {o['p50'] / t['p50']:.2f}"
                             f"  p99 {o['p99'] / t['p99']:.2f}",
                             flush=True,
                         )
+                await ours.close()
 
 
 if __name__ == "__main__":

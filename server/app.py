@@ -23,6 +23,7 @@ from ingest.fixtures import Province, provinces
 from server import board, charts, editor, mobile, store
 from server.auth import bearer_for
 from server.bureau import bureau_socket, post_report
+from server.collector import QuietCollector
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
 from server.live import editor_live, public_live
 from server.metrics import Metrics
@@ -40,6 +41,7 @@ class Votewire:
     pool: asyncpg.Pool = None  # type: ignore[assignment]
     desk: Desk = None  # type: ignore[assignment]
     hub: Hub = None  # type: ignore[assignment]
+    collector: QuietCollector | None = None
     provinces: dict[str, Province] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -78,8 +80,17 @@ class Votewire:
             on_commit=self.hub.committed,
         )
         self.desk.start()
+        if s.gc_quiet_s > 0:
+            self.collector = QuietCollector(
+                self.hub.quiet_for,
+                quiet_s=s.gc_quiet_s,
+                pause_seconds=lambda g, d: self.metrics.gc_pause.labels(str(g)).observe(d),
+            )
+            self.collector.start()
 
     async def stop(self) -> None:
+        if self.collector:
+            await self.collector.stop()
         if self.desk:
             await self.desk.stop()
         if self.hub:

@@ -279,7 +279,6 @@ class Hub:
         self._task: asyncio.Task | None = None
         self.fanout_seconds = fanout_seconds
         self._last_broadcast = 0.0
-        """Told how long each broadcast took (frames built and handed to every viewer)."""
 
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
@@ -293,6 +292,10 @@ class Hub:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+    def quiet_for(self) -> float:
+        """Seconds since the last broadcast began."""
+        return time.monotonic() - self._last_broadcast
 
     def _notified(self, payload: str | None) -> None:
         if payload == "reset":  # `votewire reset`: every viewer starts again from a snapshot

@@ -40,6 +40,14 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1),
         )
 
+        self.gc_pause = Histogram(
+            "votewire_gc_pause_seconds",
+            "How long each garbage collection stopped the process, by generation",
+            ["generation"],
+            registry=r,
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
     def count(self, answer: dict) -> None:
         if answer["type"] == "ack":
             self.reports.labels("duplicate" if answer.get("duplicate") else "ack").inc()

@@ -34,6 +34,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_COALESCE_MS": ("20", "updates arriving within this tick share one batch frame"),
     "VOTEWIRE_FANOUT": ("postgres", "postgres (LISTEN/NOTIFY, many processes) or local"),
     "VOTEWIRE_LISTEN_CHECK_S": ("5", "how often the LISTEN connection is checked"),
+    "VOTEWIRE_GC_QUIET_S": (
+        "1",
+        "full garbage collections wait for this long without a broadcast (at most 60 s past"
+        " due); 0 = CPython's own timing",
+    ),
     "VOTEWIRE_DB_TIMEOUT_S": ("5", "database connect/query timeout before 'unavailable'"),
     "VOTEWIRE_STALE_S": ("1800", "a province figure older than this is marked stale"),
     "VOTEWIRE_BOARD_STALE_S": ("120", "the board shows STALE after this long without updates"),
@@ -145,6 +150,7 @@ class Settings:
     coalesce_ms: int
     fanout: str
     listen_check_s: float
+    gc_quiet_s: float
     db_timeout_s: float
     stale_s: int
     board_stale_s: int
@@ -202,6 +208,7 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
         coalesce_ms=_parse(env, "VOTEWIRE_COALESCE_MS", int, "milliseconds"),
         fanout=fanout,
         listen_check_s=_parse(env, "VOTEWIRE_LISTEN_CHECK_S", float, "seconds"),
+        gc_quiet_s=_parse(env, "VOTEWIRE_GC_QUIET_S", float, "seconds"),
         db_timeout_s=_parse(env, "VOTEWIRE_DB_TIMEOUT_S", float, "seconds"),
         stale_s=_parse(env, "VOTEWIRE_STALE_S", int, "seconds"),
         board_stale_s=_parse(env, "VOTEWIRE_BOARD_STALE_S", int, "seconds"),

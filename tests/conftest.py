@@ -158,6 +158,7 @@ def test_settings(**env: str) -> settings_mod.Settings:
         "VOTEWIRE_COALESCE_MS": "5",
         "VOTEWIRE_LISTEN_CHECK_S": "1",
         "VOTEWIRE_DB_TIMEOUT_S": "2",
+        "VOTEWIRE_GC_QUIET_S": "0",  # apps share the test process: tests/test_collector.py
     }
     return settings_mod.load({**base, **env})
 
