@@ -112,6 +112,31 @@ async def bureau_tokens(url: str, label: str = "bench") -> dict[str, str]:
     return await issue_bureau_tokens(url, "Asia/Ho_Chi_Minh", label)
 
 
+async def gc_pauses(db_url: str, port: int) -> str:
+    """The server's full-collection pauses, from its /metrics (an editor token is issued)."""
+    from server import store
+    from server.auth import new_token
+
+    token = new_token()
+    conn = await asyncpg.connect(db_url)
+    await store.issue_token(conn, token, "editor", None, "bench")
+    await conn.close()
+    async with httpx.AsyncClient() as c:
+        text = (
+            await c.get(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).text
+    values = {}
+    for line in text.splitlines():
+        for key in ("count", "sum"):
+            if line.startswith(f'votewire_gc_pause_seconds_{key}{{generation="2"}}'):
+                values[key] = float(line.split()[-1])
+    n, total = values.get("count", 0.0), values.get("sum", 0.0)
+    mean = f"{total / n * 1000:.0f} ms each on average" if n else "none"
+    return f"full garbage collections since start: {n:.0f}, {total:.2f} s in all ({mean})"
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -36,6 +36,7 @@ from bench.common import (
     bureau_tokens,
     free_port,
     fresh_database,
+    gc_pauses,
     pct,
     postgres_server,
     rss_mb,
@@ -217,7 +218,7 @@ class RawViewers:
 
     async def close(self) -> None:
         for c in self.conns:
-            if c.transport is not None:
+            if c.transport is not None and not c.transport.is_closing():
                 c.transport.write(b"\x88\x82" + bytes(4) + (1000).to_bytes(2, "big"))
                 c.transport.close()
         await asyncio.sleep(0.5)
@@ -467,6 +468,7 @@ async def main() -> None:
                             f" {rss_mb(bare.pid):.0f} MB; update frame {size} bytes for both",
                             flush=True,
                         )
+                        print(f"  votewire {await gc_pauses(url, port)}", flush=True)
                     finally:
                         bare.terminate()
                         bare.wait()

@@ -17,8 +17,15 @@ import uuid
 
 import websockets
 
-from bench.common import bureau_tokens, fresh_database, postgres_server, rss_mb, serve
-from bench.fanout import Viewers, raise_nofile
+from bench.common import (
+    bureau_tokens,
+    fresh_database,
+    gc_pauses,
+    postgres_server,
+    rss_mb,
+    serve,
+)
+from bench.fanout import RawViewers, raise_nofile
 from ingest.fixtures import provinces
 
 START_MIN, END_MIN = 6 * 60, 22 * 60
@@ -34,8 +41,10 @@ async def main() -> None:
         async with fresh_database(server_url) as url:
             tokens = await bureau_tokens(url, "soak")
             with serve(url) as (port, proc):
-                viewers = Viewers()
-                await viewers.connect(f"ws://127.0.0.1:{port}/ws/live", args.viewers)
+                viewers = RawViewers()
+                await viewers.connect(
+                    f"ws://127.0.0.1:{port}/ws/live", args.viewers, True, "127.0.0.1"
+                )
                 print(
                     f"{args.viewers} viewers connected; RSS {rss_mb(proc.pid):.0f} MB", flush=True
                 )
@@ -91,6 +100,7 @@ async def main() -> None:
                 sampler = asyncio.create_task(sample())
                 await asyncio.gather(*(bureau(p.code, p.registered) for p in provinces()))
                 await sampler
+                print(await gc_pauses(url, port), flush=True)
                 await viewers.close()
 
 
