@@ -2,8 +2,12 @@
 
 The `feed` table holds each accepted change already encoded for each audience. One reader
 task per process reads the rows after the last one it published, in `seq` order, and
-hands one shared frame per audience (a `batch` when several rows arrived within one
-coalescing tick) to every viewer's bounded queue with a plain loop.
+builds one shared frame per audience (a `batch` when several rows arrived within one
+coalescing tick), serialised once as WebSocket bytes. Viewers in step with the feed form
+the audience's *lane* and get those bytes written straight to their transports in one
+tight loop (`Hub._send`); every other viewer (joining, catching up, slow) gets the frame in
+its own bounded queue, drained by its own task, and rejoins the lane when it is in step
+again (`Hub.idle`).
 
 What wakes the reader is the swappable part, two small implementations of `Wakeup`:
 - `LocalWakeup`: the process's own commits (one process only);
@@ -13,10 +17,12 @@ What wakes the reader is the swappable part, two small implementations of `Wakeu
 Either way the reader also polls every `listen_check_s`, so a lost notification delays an
 update by at most that long and never loses it: the rows are in the database.
 
-Slow viewers: a viewer's queue holds at most `viewer_queue` frames. When it is full the
-queue is emptied and the viewer is marked for resync: it is sent `{"type": "resync"}`
-and a fresh snapshot, then continues live. A slow viewer therefore costs one queue and
-never delays the others; nothing waits on its socket but its own sender task.
+Slow viewers: a lane viewer whose transport could not take a whole frame leaves the lane
+for its queue, whose task waits for the transport to drain. The queue holds at most
+`viewer_queue` frames. When it is full the queue is emptied and the viewer is marked for
+resync: it is sent `{"type": "resync"}` and a fresh snapshot, then continues live. A slow
+viewer therefore costs one queue and never delays the others; nothing waits on its socket
+but its own sender task.
 """
 
 from __future__ import annotations
