@@ -58,7 +58,6 @@ class Frame:
     texts: tuple[str, ...]
     text: str
     first_prev: int | None = None
-    data: bytes = b""
     wire: bytes = b""
     """The whole WebSocket text frame (server frames are unmasked: identical for all)."""
 
@@ -69,9 +68,8 @@ class Frame:
             if len(texts) == 1
             else ('{"type":"batch","updates":[' + ",".join(texts) + "]}")
         )
-        data = text.encode("utf-8")
-        wire = WsFrame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
-        return cls(tuple(seqs), tuple(texts), text, first_prev, data, wire)
+        wire = WsFrame(Opcode.TEXT, text.encode("utf-8")).serialize(mask=False, extensions=[])
+        return cls(tuple(seqs), tuple(texts), text, first_prev, wire)
 
     def after(self, seq: int, prev: int) -> Frame | None:
         """This frame without the updates at or before `seq`, its first update's `prev`
