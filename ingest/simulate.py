@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from ingest import scenario as scenario_mod
 from ingest.client import BureauClient
+from ingest.replay_clock import ReplayClock, clock_url
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tokens", help="JSON file {province code: bureau token}")
     p.add_argument("--shift-to", help="replay the day on this date (rehearsal), e.g. 2026-11-26")
     p.add_argument("--start", default="07:00", help="local time the replay clock starts from")
+    p.add_argument(
+        "--editor-token",
+        help="an editor token: the replay sets the server's election clock (POST /api/clock)",
+    )
     p.add_argument("--quiet", action="store_true")
 
 
@@ -62,8 +67,14 @@ async def run(
     shift_to: date | None = None,
     start: str = "07:00",
     progress=None,
+    editor_token: str | None = None,
 ) -> dict:
-    """Replay `scenario`; returns a summary with every report's final answer."""
+    """Replay `scenario`; returns a summary with every report's final answer.
+
+    With `editor_token` the server's election clock follows the replay: it starts at
+    `start` running at `speed` (at speed 0, it holds at the last event's moment), jumps ahead
+    before a report about a later moment, and holds at the last moment when the replay ends.
+    """
     day = date.fromisoformat(scenario["date"])
     days = (shift_to - day).days if shift_to else 0
     events = [shift_event(e, days) for e in scenario["events"]]
@@ -83,6 +94,14 @@ async def run(
         )
         for i, code in enumerate(sorted(by_province))
     }
+    last = max((datetime.fromisoformat(e["t"]) for e in events), default=origin)
+    clock = ReplayClock(
+        clock_url(urls[0]) if editor_token else None,
+        editor_token,
+        origin if speed > 0 else max(last, origin),
+        speed,
+    )
+    await clock.start()
     t0 = time.monotonic()
 
     async def bureau(code: str) -> None:
@@ -94,11 +113,14 @@ async def run(
                 delay = due - (time.monotonic() - t0)
                 if delay > 0:
                     await asyncio.sleep(delay)
+                await clock.reach(datetime.fromisoformat(e["t"]))
             answer = await client.send(report_of(e))
             if progress:
                 progress(code, e, answer)
 
     await asyncio.gather(*(bureau(code) for code in by_province))
+    if speed > 0:
+        await clock.hold()
     answers = {rid: a for c in clients.values() for rid, a in c.answers.items()}
     refused: dict[str, int] = {}
     for c in clients.values():
@@ -143,6 +165,7 @@ async def main_async(args: argparse.Namespace, tokens: dict[str, str] | None = N
         shift_to=date.fromisoformat(args.shift_to) if args.shift_to else None,
         start=args.start,
         progress=progress,
+        editor_token=getattr(args, "editor_token", None),
     )
     summary.pop("answers")
     print(json.dumps(summary), flush=True)
