@@ -10,11 +10,29 @@
     └── AuthFailed           auth_failed unknown or revoked token (socket closes 4401)
 
 Every message is bilingual: Vietnamese first, then English, separated by " / ".
+
+A refusal is always encodable as UTF-8: an `id` holding a lone UTF-16 surrogate (which JSON
+can escape but UTF-8 cannot carry) is answered as null, like an unreadable id, and such
+surrogates quoted in a field name or message become U+FFFD. (`ingest.messages.loads`
+refuses them first; this is the guard for every other path that echoes client text.)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> bool:
+    """Whether `text` can be sent as UTF-8 (it holds no lone UTF-16 surrogate)."""
+    return _SURROGATE.search(text) is None
+
+
+def printable(text: str) -> str:
+    """`text` with any lone surrogate replaced by U+FFFD, so it can be echoed."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class ContractError(Exception):
@@ -29,10 +47,10 @@ class ContractError(Exception):
         id: str | None = None,
     ) -> None:
         super().__init__(en)
-        self.message_vi = vi
-        self.message_en = en
-        self.field = field
-        self.id = id
+        self.message_vi = printable(vi)
+        self.message_en = printable(en)
+        self.field = None if field is None else printable(field)
+        self.id = id if id is None or encodable(id) else None
 
     @property
     def message(self) -> str:

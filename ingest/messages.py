@@ -3,12 +3,23 @@
 `parse_frame` turns the bytes of one bureau frame into a `Hello` or a `Report`, or raises an
 `Invalid` naming the offending field. Checks that need the election's configuration (the
 `as_of` window, a province's registered voters) are in `check_report`, still pure.
+
+Two rules of ours where JSON is looser than the contract:
+- **No lone UTF-16 surrogates.** JSON may escape half of a pair (`"\\ud83d"`, an emoji cut
+  in the middle); such a string is not Unicode text, cannot be stored nor echoed in UTF-8,
+  and is refused `invalid` wherever it is (key or value), naming its path. When it is the
+  `id` itself, the refusal's `id` is null (an unreadable id, as for `too_large`).
+- **`null` is not "absent".** An optional field may be left out (its default applies) but
+  never sent as `null`: a client that lost a value must hear about it. `absent()` declares
+  such fields; `null` is refused `invalid` naming the field.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from ingest.errors import Invalid
+from ingest.errors import Invalid, encodable
 
 KINDS = ("turnout", "completion", "revote", "security", "note")
 SEVERITIES = ("info", "watch", "incident")
@@ -36,6 +47,18 @@ Count = Annotated[StrictInt, Field(ge=0, le=MAX_VOTERS)]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
 Short = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 Pct = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+Positive = Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def absent() -> Any:
+    """The default of a field that may be left out but is never `null`: the field is not
+    required, an explicit `null` fails its type (pydantic does not validate this `None`
+    default), and its JSON Schema says "optional, not nullable" (no `"default": null`)."""
+    return Field(default=None, json_schema_extra=_no_default)
 
 
 class _Data(BaseModel):
@@ -43,9 +66,9 @@ class _Data(BaseModel):
 
 
 class TurnoutData(_Data):
-    voted: Count | None = None
-    turnout_pct: Pct | None = None
-    registered: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)] | None = None
+    voted: Count = absent()
+    turnout_pct: Pct = absent()
+    registered: Positive = absent()
     correction: StrictBool = False
 
     @model_validator(mode="after")
@@ -57,16 +80,16 @@ class TurnoutData(_Data):
 
 class CompletionData(_Data):
     areas_done: Count
-    areas_total: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)]
-    units_done: Count | None = None
-    units_total: Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)] | None = None
+    areas_total: Positive
+    units_done: Count = absent()
+    units_total: Positive = absent()
 
 
 class RevoteData(_Data):
     unit: Short
     level: Literal["na", "province", "district", "commune"]
     reason: Literal["turnout_below_half", "insufficient_elected", "violation", "other"]
-    note: Text | None = None
+    note: Text = absent()
     status: Literal["announced", "scheduled", "held", "cancelled"] = "announced"
 
 
@@ -74,7 +97,7 @@ class SecurityData(_Data):
     severity: Literal["info", "watch", "incident"]
     category: Literal["security", "order", "traffic", "weather", "health", "other"]
     text: Text
-    location: Short | None = None
+    location: Short = absent()
     audience: Literal["internal", "public"] = "internal"
 
 
@@ -114,7 +137,8 @@ class ReportMsg(_Envelope):
     kind: StrictStr
     as_of: StrictStr
     data: dict[str, Any]
-    province: StrictStr | None = None
+    province: StrictStr = absent()
+    """Only editors name it; a bureau's reports are for its own province."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,17 +165,74 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""What a lone surrogate looks like in JSON text (paired ones decode to one character)."""
+
+
 def loads(raw: str | bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, no invalid UTF-8, bounded nesting."""
+    """Strict JSON: no NaN/Infinity, no invalid UTF-8, no lone surrogates, bounded nesting."""
     try:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8")
-        return json.loads(raw, parse_constant=_reject_constant)
+        obj = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise Invalid(
             "Bản tin không phải JSON hợp lệ (UTF-8)",
             f"The frame is not valid UTF-8 JSON: {str(exc)[:120]}",
         ) from None
+    if _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(obj)
+    return obj
+
+
+def echo_id(obj: Any) -> str | None:
+    """The `id` of a decoded frame as a refusal may echo it: a string of at most 100
+    characters that UTF-8 can carry, else None."""
+    value = obj.get("id") if isinstance(obj, dict) else None
+    ok = isinstance(value, str) and len(value) <= 100 and encodable(value)
+    return value if ok else None
+
+
+def _refuse_lone_surrogates(obj: Any) -> None:
+    """Raise `Invalid` naming the first key or string holding a lone surrogate, if any."""
+    path = _lone_surrogate_path(obj)
+    if path is None:
+        return
+    where_vi, where_en = (path, path) if path else ("Bản tin", "The frame")
+    raise Invalid(
+        f"{where_vi} chứa ký tự không hợp lệ (nửa cặp UTF-16, như một emoji bị cắt)",
+        f"{where_en} holds a lone UTF-16 surrogate (e.g. half an emoji): not Unicode text",
+        field=path or None,
+        id=echo_id(obj),
+    )
+
+
+def _lone_surrogate_path(obj: Any) -> str | None:
+    """The path ("data.tags.0", "" for the frame itself) of the first key or string, in
+    document order, holding a lone surrogate; None when there is none. Iterative: nesting
+    as deep as `json.loads` allows cannot exhaust the stack."""
+
+    def children(path: str, items: Any) -> Iterator[tuple[str, Any]]:
+        return ((f"{path}.{key}" if path else str(key), item) for key, item in items)
+
+    stack: list[Iterator[tuple[str, Any]]] = [iter([("", obj)])]
+    while stack:
+        for path, value in stack[-1]:
+            if isinstance(value, str):
+                if not encodable(value):
+                    return path
+            elif isinstance(value, dict):
+                bad = next((k for k in value if not encodable(k)), None)
+                if bad is not None:
+                    return f"{path}.{bad}" if path else bad
+                stack.append(children(path, value.items()))
+                break
+            elif isinstance(value, list):
+                stack.append(children(path, enumerate(value)))
+                break
+        else:
+            stack.pop()
+    return None
 
 
 def _loc(error: dict, prefix: str = "") -> str:
@@ -166,6 +247,13 @@ def _invalid_from(exc: ValidationError, *, id: str | None, prefix: str = "") -> 
         return Invalid(
             f"Trường {field} không có trong hợp đồng",
             f"Unknown field {field}: check its spelling against the contract",
+            field=field,
+            id=id,
+        )
+    if err["input"] is None and err["type"] != "missing":
+        return Invalid(
+            f"Trường {field} là null: bỏ hẳn trường nếu không có giá trị, hoặc gửi giá trị",
+            f"{field} is null: leave the field out or send a value (null is not the default)",
             field=field,
             id=id,
         )
@@ -189,8 +277,7 @@ def parse_frame(raw: str | bytes) -> HelloMsg | Report:
     obj = loads(raw)
     if not isinstance(obj, dict):
         raise Invalid("Bản tin phải là một đối tượng JSON", "The frame must be a JSON object")
-    raw_id = obj.get("id")
-    id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 100 else None
+    id = echo_id(obj)
     kind = obj.get("type")
     if kind == "hello":
         try:
@@ -216,8 +303,7 @@ def parse_report(obj: Any) -> Report:
     if not isinstance(obj, dict):
         raise Invalid("Bản tin phải là một đối tượng JSON", "The body must be a JSON object")
     obj = {"type": "report", **obj}
-    raw_id = obj.get("id")
-    id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 100 else None
+    id = echo_id(obj)
     try:
         msg = ReportMsg.model_validate(obj)
     except ValidationError as exc:

@@ -11,6 +11,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import websockets
 
@@ -380,3 +381,59 @@ async def test_http_fallback_gives_the_same_answers(server):
     assert_error(bad.json(), "invalid", "data.voted", bad.json()["id"])
     assert anon.status_code == 401 and anon.json()["code"] == "auth_failed"
     assert len(await stored(server.db_url)) == 1
+
+
+NULL_OPTIONAL = [
+    ("turnout", {"voted": 1, "registered": None}, "data.registered"),
+    ("turnout", {"voted": 1, "correction": None}, "data.correction"),
+    ("turnout", {"voted": 1, "turnout_pct": None}, "data.turnout_pct"),
+    ("turnout", {"voted": None, "turnout_pct": 50.0}, "data.voted"),
+    (
+        "completion",
+        {"areas_done": 1, "areas_total": 2, "units_done": None, "units_total": 3},
+        "data.units_done",
+    ),
+    (
+        "completion",
+        {"areas_done": 1, "areas_total": 2, "units_done": None, "units_total": None},
+        "data.units_done",
+    ),
+    ("revote", {"unit": "4", "level": "commune", "reason": "other", "note": None}, "data.note"),
+    ("revote", {"unit": "4", "level": "commune", "reason": "other", "status": None}, "data.status"),
+    (
+        "security",
+        {"severity": "info", "category": "order", "text": "x", "location": None},
+        "data.location",
+    ),
+    (
+        "security",
+        {"severity": "info", "category": "order", "text": "x", "audience": None},
+        "data.audience",
+    ),
+    ("note", {"text": "x", "tags": None}, "data.tags"),
+    ("note", {"text": "x", "audience": None}, "data.audience"),
+]
+
+
+async def test_null_for_an_optional_field_is_invalid_not_the_default(server):
+    """A client that lost a value must hear about it: `null` is not "absent"."""
+    token = await server.token("01")
+    editor = await server.token(role="editor")
+    async with bureau(server, token) as b:
+        for kind, data, field in NULL_OPTIONAL:
+            r = report(kind, **data)
+            answer = await b.send(r)
+            assert_error(answer, "invalid", field, r["id"])
+            assert "null" in answer["message_en"], answer
+        r = {**report(voted=1), "province": None}
+        assert_error(await b.send(r), "invalid", "province", r["id"])
+        await still_usable(b, server.db_url, 0)
+    async with bureau(server, editor) as b:
+        r = {**report(voted=1), "province": None}
+        assert_error(await b.send(r), "invalid", "province", r["id"])
+    async with httpx.AsyncClient(base_url=server.http) as c:
+        r = report(voted=1, registered=None)
+        answer = await c.post("/api/reports", json=r, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 422
+    assert_error(answer.json(), "invalid", "data.registered", r["id"])
+    assert len(await stored(server.db_url)) == 1  # only still_usable's note

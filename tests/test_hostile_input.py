@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import connect
 
-from tests.conftest import issue
+from tests.conftest import bureau, issue, stored
 
 CODES = {"invalid", "forbidden", "regression", "rate_limited", "too_large", "unavailable"}
 ERROR_KEYS = {"type", "id", "code", "field", "message", "message_vi", "message_en"}
@@ -218,3 +218,70 @@ def test_a_flood_of_refusals_closes_only_the_abusers_socket(spawn_server, db_url
     )
     assert json.loads(other.recv(timeout=10))["type"] == "ack"
     stack.close()
+
+
+LONE = "\ud83d"
+"""Half of an emoji's UTF-16 pair: JSON may escape it ("\\ud83d"), UTF-8 cannot encode it."""
+
+
+def _lone_surrogate_cases() -> list[tuple[dict, str, bool]]:
+    """(report, the field named in the refusal, whether the refusal can echo the id)."""
+
+    def note(**changes) -> dict:
+        return {
+            "type": "report",
+            "id": str(uuid.uuid4()),
+            "kind": "note",
+            "as_of": "2021-05-23T11:00:00+07:00",
+            "data": {"text": "ghi chú"},
+            **changes,
+        }
+
+    return [
+        (note(id=LONE), "id", False),
+        (note(id="6b1f4a6e" + LONE), "id", False),
+        (note(kind=LONE), "kind", True),
+        (note(kind="note" + LONE), "kind", True),
+        (note(province="0" + LONE), "province", True),
+        (note(as_of=LONE), "as_of", True),
+        (note(data={"text": "cắt giữa emoji " + LONE}), "data.text", True),
+        (note(data={"text": "x", "tags": [LONE]}), "data.tags.0", True),
+        (note(data={"text": "x", LONE: 1}), "data.\ufffd", True),
+        (note(client_note=LONE), "client_note", True),
+    ]
+
+
+async def test_a_lone_surrogate_anywhere_in_a_report_is_invalid_on_the_socket(server):
+    token = await server.token("01")
+    async with bureau(server, token) as b:
+        for frame, field, echoes_id in _lone_surrogate_cases():
+            sent = json.dumps(frame)  # ASCII: the surrogate travels as the escape \ud83d
+            assert "\\ud83d" in sent
+            answer = await b.send(sent)
+            assert set(answer) == ERROR_KEYS, answer
+            assert answer["code"] == "invalid" and answer["field"] == field, (frame, answer)
+            assert answer["id"] == (frame["id"] if echoes_id else None), answer
+        over = {"type": "report", "id": LONE, "data": {"text": "x" * 70_000}}
+        answer = await b.send(json.dumps(over))
+        assert answer["code"] == "too_large" and answer["id"] is None, answer
+        ok = await b.send({**_lone_surrogate_cases()[0][0], "id": str(uuid.uuid4())})
+        assert ok["type"] == "ack", ok
+    assert len(await stored(server.db_url)) == 1
+
+
+async def test_a_lone_surrogate_in_a_posted_report_is_invalid_not_a_server_error(server):
+    token = await server.token("01")
+    async with httpx.AsyncClient(
+        base_url=server.http, headers={"Authorization": f"Bearer {token}"}
+    ) as c:
+        for frame, field, echoes_id in _lone_surrogate_cases():
+            r = await c.post(
+                "/api/reports",
+                content=json.dumps(frame),
+                headers={"Content-Type": "application/json"},
+            )
+            assert r.status_code == 422, (frame, r.status_code, r.text)
+            answer = r.json()
+            assert set(answer) == ERROR_KEYS and answer["field"] == field, answer
+            assert answer["id"] == (frame["id"] if echoes_id else None), answer
+    assert await stored(server.db_url) == []
