@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from server.fanout import LANE, LaneCheck
+
+
+class LaneCollector(Collector):
+    """`votewire_fanout_lane_available{reason}`: 1 when viewers in step are written to
+    directly, 0 when the server lacks what the lane needs and every viewer goes through
+    its queue (`reason` says what is missing). Absent until the first viewer connects."""
+
+    def __init__(self, lane: LaneCheck) -> None:
+        self.lane = lane
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "votewire_fanout_lane_available",
+            "1: the fan-out lane writes to viewers in step directly; 0: queues only (reason)",
+            labels=["reason"],
+        )
+        if self.lane.available is not None:
+            family.add_metric([self.lane.reason], 1.0 if self.lane.available else 0.0)
+        yield family
 
 
 class Metrics:
@@ -47,6 +72,8 @@ class Metrics:
             registry=r,
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+
+        r.register(LaneCollector(LANE))
 
     def count(self, answer: dict) -> None:
         if answer["type"] == "ack":
