@@ -132,13 +132,32 @@ class HelloMsg(_Envelope):
 
 
 class ReportMsg(_Envelope):
-    type: Literal["report"]
-    id: StrictStr
-    kind: StrictStr
-    as_of: StrictStr
-    data: dict[str, Any]
+    """A report (§1). On `/ws/bureau` `type` is required; `POST /api/reports` may omit it."""
+
+    type: Literal["report"] = "report"
+    id: StrictStr = Field(description="A UUID chosen by the client; a retry reuses it.")
+    kind: StrictStr = Field(description=f"One of: {', '.join(KINDS)}.")
+    as_of: StrictStr = Field(
+        description="The moment the figure describes: ISO 8601 with an offset.",
+        examples=["2021-05-23T11:00:00+07:00"],
+    )
+    data: dict[str, Any] = Field(
+        description="The kind's fields: TurnoutData, CompletionData, RevoteData, "
+        "SecurityData or NoteData (unknown fields are refused)."
+    )
     province: StrictStr = absent()
     """Only editors name it; a bureau's reports are for its own province."""
+
+
+class ConfirmationMsg(_Envelope):
+    """§5 (v1.1), declared ahead of the release that serves it: the body of
+    `POST /api/results/confirmation` (an editor's token), the National Election Council's
+    decision on an elected candidate. `as_of` defaults to the election clock."""
+
+    candidate: Annotated[StrictStr, Field(pattern=r"^[0-9]{2}-[0-9]+-[0-9]+$")]
+    confirmed: StrictBool
+    source: Short
+    as_of: StrictStr = absent()
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +321,6 @@ def parse_report(obj: Any) -> Report:
     """A report body already decoded (e.g. `POST /api/reports`); `type` may be omitted."""
     if not isinstance(obj, dict):
         raise Invalid("Bản tin phải là một đối tượng JSON", "The body must be a JSON object")
-    obj = {"type": "report", **obj}
     id = echo_id(obj)
     try:
         msg = ReportMsg.model_validate(obj)
