@@ -25,7 +25,7 @@ from playwright.async_api import Page, expect
 from dashboards import i18n
 from ingest import scenario, simulate
 from ingest.fixtures import provinces
-from server import board
+from server.board import page as board
 from tests.conftest import (
     ARTIFACTS,
     MS,
@@ -132,23 +132,6 @@ FONTS_JS = """async () => {
 # --- without a browser -------------------------------------------------------------------
 
 
-def test_date_patterns_match_the_catalogue():
-    moments = [datetime(2021, 5, 23, 15, 0, tzinfo=i18n.ELECTION_TZ)]
-    moments.append(datetime(2021, 11, 9, 8, 5, tzinfo=i18n.ELECTION_TZ))
-    for lang in i18n.LANGS:
-        for m in moments:
-            date = (
-                board.DATE_PATTERNS[lang]
-                .replace("{dd}", f"{m.day:02d}")
-                .replace("{mm}", f"{m.month:02d}")
-                .replace("{d}", str(m.day))
-                .replace("{m}", str(m.month))
-                .replace("{y}", str(m.year))
-            )
-            expected = i18n.label("as_of", lang).format(time=f"{m:%H:%M}", date=date)
-            assert i18n.as_of_label(m, lang) == expected, lang
-
-
 def test_slides_and_seconds_from_the_url():
     assert board.parse_slides("map,tiles:20,nope,history", 9) == [
         {"name": "map", "seconds": 9},
@@ -188,6 +171,88 @@ async def test_items_api_is_public_only_and_refuses_bad_input(server):
 
 
 # --- in the browser ----------------------------------------------------------------------
+
+
+FORMATS_JS = """async ([cases, zone]) => {
+  // Every language's numbers and moments as the pages' format.js writes them (Intl).
+  const { makeFormat } = await import("/static/format.js");
+  const out = {};
+  for (const [lang, locale] of Object.entries(cases.locales)) {
+    const f = makeFormat({ locale, zone });
+    out[lang] = {
+      ints: cases.ints.map((v) => f.int(v)),
+      pcts: cases.pcts.map(([v, d]) => f.pct(v, d)),
+      dates: cases.moments.map((m) => f.date(m)),
+      times: cases.moments.map((m) => f.time(m)),
+    };
+  }
+  return out;
+}"""
+
+
+async def test_page_formats_agree_with_the_servers_in_every_language(server, browser):
+    """One CLDR: Babel on the server and Intl in the pages write the same numbers and
+    moments, so a figure painted by the server and redrawn by the page reads the same."""
+    ints = [0, 7, 1234, 12_345, 4_000_000, 69_523_133]
+    pcts = [(99.6, 2), (85.10716712371176, 2), (0, 2), (100, 1), (97.25, 1), (71.5, 0)]
+    moments = ["2021-05-23T15:00:00+07:00", "2021-05-23T00:05:00Z", "2021-11-09T08:05:00+07:00"]
+    cases = {"locales": i18n.LOCALES, "ints": ints, "pcts": pcts, "moments": moments}
+    async with open_board(browser, server.http) as (page, console):
+        got = await page.evaluate(FORMATS_JS, [cases, "Asia/Ho_Chi_Minh"])
+        console.check()
+    for lang in i18n.LANGS:
+        local = [i18n.to_local(m) for m in moments]
+        assert got[lang] == {
+            "ints": [i18n.fmt_int(v, lang) for v in ints],
+            "pcts": [i18n.fmt_pct(v, lang, d) for v, d in pcts],
+            "dates": [i18n.fmt_date(m, lang) for m in local],
+            "times": [i18n.fmt_time(m, lang) for m in local],
+        }, lang
+
+
+CLOCK_JS = """async () => {
+  // The election clock runs forward from what the server said: at `speed` in a replay,
+  // held still at speed 0, the server's wall time when live.
+  const { ElectionClock } = await import("/static/clock.js");
+  const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  const c = new ElectionClock();
+  const wall = Math.abs(c.now() - Date.now()) < 50;
+  c.set({ clock: "2021-05-23T07:00:00+07:00", mode: "replay", speed: 600 });
+  const t0 = c.now();
+  await wait(500);
+  const ran = c.now() - t0;
+  c.set({ clock: "2021-05-23T09:00:00+07:00", mode: "replay", speed: 0 });
+  await wait(200);
+  const held = c.now() === Date.parse("2021-05-23T09:00:00+07:00");
+  c.setServerTime("2030-01-01T00:00:00+07:00");  // a replay ignores the server's wall time
+  const kept = c.mode === "replay" && c.offset === "+07:00";
+  c.set({ clock: "2021-05-23T14:00:00+07:00", mode: "live", speed: 1 });
+  const t1 = c.now();
+  await wait(300);
+  return { wall, ran, held, kept, live: c.now() - t1 };
+}"""
+
+
+async def test_the_election_clock_runs_forward_at_its_speed(server, browser):
+    async with open_board(browser, server.http) as (page, console):
+        got = await page.evaluate(CLOCK_JS)
+        console.check()
+    assert got["wall"] and got["held"] and got["kept"], got
+    assert 600 * 450 <= got["ran"] <= 600 * 2_000, got  # ~500 ms of real time at 600×
+    assert 250 <= got["live"] <= 2_000, got
+
+
+async def test_board_header_shows_the_election_clock_in_the_elections_zone(server, browser):
+    """The header reads the election clock (here: a replayed 23 May 2021 held at 10:41:05,
+    as a `clock` message sets it), not the computer's clock nor its zone (New York)."""
+    async with open_board(browser, server.http, "?slides=tiles") as (page, console):
+        await page.evaluate(
+            """() => window.votewireBoard.setClock(
+                {clock: "2021-05-23T03:41:05Z", mode: "replay", speed: 0})"""
+        )
+        await expect(page.locator("#clock")).to_have_text("10:41:05")
+        await expect(page.locator("#date")).to_have_text(re.compile(r"23/5/2021$"))
+        console.check()
 
 
 async def test_map_has_63_provinces_and_the_grid_63_tiles(server, browser):

@@ -12,12 +12,13 @@ import io
 import json
 import random
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from dashboards import export, figures, i18n
+from dashboards import catalogue, export, figures, i18n
 from ingest import fixtures as fx
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -140,21 +141,25 @@ def test_every_label_ships_in_all_six_languages():
 
 
 def test_label_falls_back_to_english_then_vietnamese_then_key():
-    i18n._T["_only_vi"] = ("chỉ tiếng Việt",)
-    i18n._T["_vi_en"] = ("tiếng Việt", "English")
+    catalogue.LABELS["_only_vi"] = ("chỉ tiếng Việt",)
+    catalogue.LABELS["_vi_en"] = ("tiếng Việt", "English")
     try:
         assert i18n.label("_only_vi", "fr") == "chỉ tiếng Việt"
         assert i18n.label("_vi_en", "ru") == "English"
         assert i18n.label("_vi_en", "xx") == "tiếng Việt"  # unknown language → vi
         assert i18n.label("no_such_key", "en") == "no_such_key"
     finally:
-        del i18n._T["_only_vi"], i18n._T["_vi_en"]
+        del catalogue.LABELS["_only_vi"], catalogue.LABELS["_vi_en"]
 
 
 def test_as_of_label_in_the_election_zone():
     assert i18n.as_of_label("2021-05-23T15:00:00+07:00", "vi") == "Tính đến 15:00 ngày 23/5/2021"
-    assert i18n.as_of_label("2021-05-23T08:00:00Z", "en") == "As of 15:00 on 23/5/2021"
-    assert i18n.as_of_label("2021-05-23T15:00:00+07:00", "zh") == "截至2021年5月23日 15:00"
+    assert i18n.as_of_label("2021-05-23T08:00:00Z", "en") == "As of 15:00 on 23/05/2021"
+    assert i18n.as_of_label("2021-05-23T15:00:00+07:00", "zh") == "截至2021/5/23 15:00"
+    new_york = ZoneInfo("America/New_York")
+    assert i18n.as_of_label("2021-05-23T15:00:00+07:00", "en", new_york) == (
+        "As of 04:00 on 23/05/2021"
+    )
     assert i18n.as_of_label(None, "vi") == i18n.label("as_of_unknown", "vi")
 
 
@@ -166,6 +171,32 @@ def test_province_names_and_numbers():
     assert i18n.fmt_pct(99.6, "en") == "99.60%"
     assert i18n.fmt_int(69_523_133, "vi") == "69.523.133"
     assert i18n.fmt_pct(None, "en") == "No data"
+    # CLDR through Babel: the locale's marks and spacing, Spanish groups from 5 digits.
+    assert i18n.fmt_pct(99.6, "fr") == "99,60\u00a0%"
+    assert i18n.fmt_int(69_523_133, "ru") == "69\u00a0523\u00a0133"
+    assert (i18n.fmt_int(1234, "es"), i18n.fmt_int(12_345, "es")) == ("1234", "12.345")
+
+
+def test_one_catalogue_one_meaning_per_key():
+    """The phone and the desk read the board's keys: one `agency`, in every language."""
+    assert i18n.MOBILE["agency"] == (i18n.label("agency", "vi"), i18n.label("agency", "en"))
+    assert i18n.DESK["agency"] == i18n.MOBILE["agency"] == ("TTXVN", "VNA")
+    assert i18n.catalogue("fr")["agency"] == "AVI"
+    for key, row in catalogue.LABELS.items():
+        assert len(row) in (2, len(i18n.LANGS)), key  # the newsroom's two, or all six
+        assert all(row), key
+
+
+def test_error_messages_by_code_field_and_reason():
+    assert i18n.error_message("invalid", "as_of", "en", reason="future") == (
+        "as_of is in the future: check the phone's clock"
+    )
+    assert i18n.error_message("invalid", "as_of", "vi").startswith("Thời điểm as_of")
+    assert i18n.error_message("invalid", "data.areas_done", "en") == "The report is invalid"
+    assert i18n.error_pair("forbidden", "province", own="01", province="79") == (
+        "Mã của văn phòng 01 không được báo cáo cho tỉnh 79",
+        "This bureau token reports for province 01 only, not 79",
+    )
 
 
 def test_zh_labels_are_covered_by_the_vendored_cjk_subset():

@@ -17,917 +17,797 @@
  * as textContent. Photos are the ones editors approved, as /api/board/items lists them:
  * their approval is no live event, so they follow the periodic read of the items.
  */
-(function () {
-  "use strict";
-
-  var boot = JSON.parse(document.getElementById("boot").textContent);
-  var cfg = boot.config;
-  var T = boot.labels;
-  var board = document.getElementById("board");
-
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function setText(el, text) {
-    if (el && el.textContent !== text) {
-      el.textContent = text;
-      return true;
-    }
-    return false;
-  }
-
-  /* Shrinks a one-line figure's type until it fits its box (a long "99,60 %"). */
-  function fitText(node) {
-    node.style.fontSize = "";
-    var room = node.clientWidth;
-    if (room && node.scrollWidth > room) {
-      var size = parseFloat(getComputedStyle(node).fontSize);
-      node.style.fontSize = Math.floor((size * room) / node.scrollWidth) + "px";
-    }
-  }
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
-  // --- time: the server's clock, shown in the election's zone --------------------------
-
-  var clockOffset = Date.parse(cfg.server_now) - Date.now();
-  function now() {
-    return Date.now() + clockOffset;
-  }
-
-  var partsFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: cfg.zone,
-    year: "numeric",
-    month: "numeric",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
-  var dayFormat = new Intl.DateTimeFormat(cfg.locale, {
-    timeZone: cfg.zone,
-    weekday: "long",
-    day: "numeric",
-    month: "numeric",
-    year: "numeric",
-  });
-
-  function parts(ms) {
-    var out = {};
-    partsFormat.formatToParts(new Date(ms)).forEach(function (p) {
-      out[p.type] = p.value;
-    });
-    return out;
-  }
-
-  function pad(n) {
-    return (n < 10 ? "0" : "") + n;
-  }
-
-  function dateText(p) {
-    var d = +p.day, m = +p.month;
-    return cfg.date_pattern
-      .replace("{dd}", pad(d))
-      .replace("{mm}", pad(m))
-      .replace("{d}", d)
-      .replace("{m}", m)
-      .replace("{y}", p.year);
-  }
-
-  function isoDay(p) {
-    return p.year + "-" + pad(+p.month) + "-" + pad(+p.day);
-  }
-
-  function asOfLabel(ms) {
-    if (ms == null || isNaN(ms)) return T.as_of_unknown;
-    var p = parts(ms);
-    return T.as_of.replace("{time}", p.hour + ":" + p.minute).replace("{date}", dateText(p));
-  }
-
-  /* "HH:MM" on the election day, "d/m" on another day (early voting, re-votes). */
-  function timeLabel(moment) {
-    var ms = Date.parse(moment);
-    if (isNaN(ms)) return "";
-    var p = parts(ms);
-    if (isoDay(p) === cfg.day) return p.hour + ":" + p.minute;
-    return +p.day + "/" + +p.month;
-  }
-
-  // --- numbers, formatted as dashboards/i18n.py does ----------------------------------
-
-  var DECIMAL = T._separators.charAt(0);
-  var THOUSANDS = T._separators.charAt(1);
-
-  function fmtInt(v) {
-    if (v == null) return T.no_data;
-    var s = String(Math.round(Math.abs(v))).replace(/\B(?=(\d{3})+(?!\d))/g, THOUSANDS);
-    return (v < 0 ? "-" : "") + s;
-  }
-
-  function fmtPct(v, digits) {
-    if (v == null) return T.no_data;
-    return cfg.pct_pattern.replace("{}", v.toFixed(digits == null ? 2 : digits).replace(".", DECIMAL));
-  }
-
-  function provinceName(code) {
-    return cfg.names[code] || code || "";
-  }
-
-  // --- colours: the figures' scale (viridis, colour-blind safe) -----------------------
-
-  var STOPS = cfg.colors.map(function (c) {
-    return c
-      .slice(c.indexOf("(") + 1, -1)
-      .split(",")
-      .map(Number);
-  });
-
-  function colorRange() {
-    var low = null;
-    for (var code in state.provinces) {
-      var v = state.provinces[code].turnout_pct;
-      if (v != null && (low == null || v < low)) low = v;
-    }
-    if (low == null) return [0, 100];
-    return [Math.max(0, Math.min(Math.floor(low / 10) * 10, 90)), 100];
-  }
-
-  function turnoutColor(v, range) {
-    var t = range[1] <= range[0] ? 0 : Math.min(1, Math.max(0, (v - range[0]) / (range[1] - range[0])));
-    var x = t * (STOPS.length - 1);
-    var i = Math.min(STOPS.length - 2, Math.floor(x));
-    var f = x - i;
-    var a = STOPS[i], b = STOPS[i + 1];
-    var rgb = [0, 1, 2].map(function (k) {
-      return Math.round(a[k] + (b[k] - a[k]) * f);
-    });
-    return rgb;
-  }
-
-  function inkOn(rgb) {
-    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 140 ? cfg.ink : "#ffffff";
-  }
-
-  // --- state ---------------------------------------------------------------------------
-
-  var state = {
-    seq: boot.picture.seq,
-    national: boot.picture.national || {},
-    provinces: {},
-    rehearsal: !!boot.picture.rehearsal,
-    lastUpdate: now(),
-    items: [], // notes and re-vote reports, newest first, at most cfg.items_limit
-    revotes: [], // each re-vote unit's latest report
-    photos: [], // approved photos, the latest approved first, at most cfg.photos_max
-  };
-
-  function indexProvinces(list) {
-    var out = {};
-    (list || []).forEach(function (p) {
-      out[p.code] = p;
-    });
-    return out;
-  }
-  state.provinces = indexProvinces(boot.picture.provinces);
-
-  function newestFirst(a, b) {
-    var ta = Date.parse(a.as_of), tb = Date.parse(b.as_of);
-    if (ta !== tb) return tb - ta;
-    return (b.seq || 0) - (a.seq || 0);
-  }
-
-  function isPublic(item) {
-    return !(item.data && item.data.audience === "internal");
-  }
-
-  /* The server's list, plus live items it did not have yet (they arrived during the fetch). */
-  function setItems(items, revotes, photos) {
-    var top = 0;
-    var ids = {};
-    items.forEach(function (it) {
-      ids[it.id] = true;
-      if (it.seq > top) top = it.seq;
-    });
-    var merged = items.concat(
-      state.items.filter(function (it) {
-        return !ids[it.id] && it.seq > top;
-      })
-    );
-    state.items = merged.filter(isPublic).sort(newestFirst).slice(0, cfg.items_limit);
-    if (revotes) state.revotes = revotes.slice(0, 100);
-    if (photos) state.photos = photos.slice(0, cfg.photos_max);
-    lists.dirty = true;
-  }
-
-  function addItem(item) {
-    if (!isPublic(item)) return;
-    for (var i = 0; i < state.items.length; i++) if (state.items[i].id === item.id) return;
-    state.items.push(item);
-    state.items.sort(newestFirst);
-    if (state.items.length > cfg.items_limit) state.items.length = cfg.items_limit;
-    lists.dirty = true;
-  }
-
-  // --- rendering (throttled) -----------------------------------------------------------
-
-  var render = { timer: null, last: 0 };
-  var lists = { dirty: true };
-
-  function markDirty() {
-    if (render.timer) return;
-    var wait = Math.max(0, render.last + cfg.render_ms - Date.now());
-    render.timer = setTimeout(doRender, wait);
-  }
-
-  function doRender() {
-    render.timer = null;
-    render.last = Date.now();
-    renderFrame();
-    renderTiles();
-    renderMarks();
-    if (lists.dirty) {
-      lists.dirty = false;
-      renderNotes();
-      renderRevotes();
-      ticker.dirty = true;
-      if (!ticker.moving) buildTicker();
-    }
-    if (figs[rot.current]) refreshFigure(rot.current, false);
-    document.body.setAttribute("data-seq", String(state.seq));
-    updateStatus();
-  }
-
-  function latestAsOf() {
-    var best = null;
-    for (var code in state.provinces) {
-      var ms = Date.parse(state.provinces[code].as_of);
-      if (!isNaN(ms) && (best == null || ms > best)) best = ms;
-    }
-    return best;
-  }
-
-  var frameFitted = false;
-
-  function renderFrame() {
-    var nat = state.national || {};
-    var total = nat.provinces_total || Object.keys(state.provinces).length;
-    var big = $("nat-pct");
-    big.classList.toggle("nodata", nat.turnout_pct == null);
-    if (setText(big, fmtPct(nat.turnout_pct)) || !frameFitted) {
-      frameFitted = true;
-      fitText(big);
-    }
-    setText(
-      $("nat-voters"),
-      nat.voted != null
-        ? T.n_voters.replace("{voted}", fmtInt(nat.voted)).replace("{registered}", fmtInt(nat.registered))
-        : ""
-    );
-    setText($("nat-reporting"), (nat.provinces_reporting || 0) + " / " + total);
-    setText($("nat-areas"), nat.areas_total ? fmtInt(nat.areas_done) + " / " + fmtInt(nat.areas_total) : T.no_data);
-    setText($("as-of"), asOfLabel(latestAsOf()));
-  }
-
-  var tiles = {};
-  Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (node) {
-    tiles[node.getAttribute("data-code")] = {
-      el: node,
-      pct: node.querySelector(".tile-pct"),
-      time: node.querySelector(".tile-time"),
-      fill: null,
-    };
-  });
-
-  function renderTiles() {
-    var range = colorRange();
-    var t = now();
-    for (var code in tiles) {
-      var tile = tiles[code];
-      var p = state.provinces[code] || {};
-      var v = p.turnout_pct;
-      var fill, ink, stale = false;
-      if (v == null) {
-        fill = cfg.no_data_color;
-        ink = cfg.ink;
-        setText(tile.pct, T.no_data_short);
-        setText(tile.time, "");
-      } else {
-        var rgb = turnoutColor(v, range);
-        fill = "rgb(" + rgb.join(", ") + ")";
-        ink = inkOn(rgb);
-        setText(tile.pct, fmtPct(v, cfg.tile_digits));
-        setText(tile.time, timeLabel(p.as_of));
-        var at = Date.parse(p.as_of);
-        stale = !isNaN(at) && t - at > cfg.tile_stale_s * 1000;
-      }
-      if (tile.fill !== fill) {
-        tile.fill = fill;
-        tile.el.style.background = fill;
-        tile.el.style.color = ink;
-      }
-      tile.el.classList.toggle("nodata", v == null);
-      tile.el.classList.toggle("stale", stale);
-    }
-  }
-
-  function renderMarks() {
-    $("watermark").hidden = !state.rehearsal;
-    $("test-badge").hidden = !state.rehearsal;
-  }
-
-  // --- HTML slides: notes and re-votes ---------------------------------------------------
-
-  function notes() {
-    return state.items.filter(function (it) {
-      return it.kind === "note";
-    });
-  }
-
-  /* Photo cards on the slide, by photo id: only those shown now (bounded by photos_max). */
-  var photoCards = {};
-
-  function photoCard(p) {
-    var c = photoCards[p.id];
-    if (!c) {
-      c = { card: el("article", "photo"), img: el("img", "photo-img") };
-      c.img.decoding = "async";
-      c.img.onerror = function () {
-        c.card.classList.add("broken"); // withdrawn since the list was read: caption only
-      };
-      c.img.src = "/photos/" + encodeURIComponent(p.id) + ".jpg";
-      c.card.appendChild(el("div", "photo-frame")).appendChild(c.img);
-      c.head = c.card.appendChild(el("div", "note-head"));
-      c.caption = c.card.appendChild(el("div", "photo-caption"));
-    }
-    var caption = String(p.caption || "");
-    if (c.img.alt !== caption) c.img.alt = caption;
-    c.head.textContent = "";
-    c.head.appendChild(el("b", null, provinceName(p.province)));
-    c.head.appendChild(document.createTextNode(" · " + timeLabel(p.as_of)));
-    setText(c.caption, caption);
-    return c;
-  }
-
-  /* The notes slide: notes only, photos only, or (both) photos on the left and notes in a
-   * column on the right; `data-n` (how many photos) lets board.css size the photos. */
-  function renderNotes() {
-    var box = $("notes");
-    var all = notes();
-    var nPhotos = cfg.photos_max, nNotes = cfg.notes_max, mode = "notes-only";
-    if (state.photos.length && all.length) {
-      nPhotos = cfg.mixed[0];
-      nNotes = cfg.mixed[1];
-      mode = "mixed";
-    } else if (state.photos.length) {
-      mode = "photos-only";
-    }
-    var photos = state.photos.slice(0, nPhotos);
-    var list = all.slice(0, nNotes);
-    box.textContent = "";
-    box.classList.remove("notes-only", "photos-only", "mixed");
-    box.classList.add(mode);
-    box.setAttribute("data-n", String(photos.length));
-    var photoBox = box, noteBox = box;
-    if (mode === "mixed") {
-      photoBox = box.appendChild(el("div", "photo-area"));
-      photoBox.setAttribute("data-n", String(photos.length));
-      noteBox = box.appendChild(el("div", "note-area"));
-    }
-    var keep = {};
-    photos.forEach(function (p) {
-      keep[p.id] = photoCard(p);
-      photoBox.appendChild(keep[p.id].card);
-    });
-    photoCards = keep; // cards no longer shown are let go
-    if (!list.length && !photos.length) {
-      box.appendChild(el("div", "empty", T.no_notes));
-      return;
-    }
-    list.forEach(function (it) {
-      var card = el("article", "note");
-      var head = el("div", "note-head");
-      head.appendChild(el("b", null, provinceName(it.province)));
-      var extra = [timeLabel(it.as_of)];
-      ((it.data && it.data.tags) || []).slice(0, 4).forEach(function (tag) {
-        extra.push(T["tag_" + tag] || String(tag));
-      });
-      head.appendChild(document.createTextNode(" · " + extra.join(" · ")));
-      card.appendChild(head);
-      card.appendChild(el("div", "note-text", (it.data && it.data.text) || ""));
-      noteBox.appendChild(card);
-    });
-  }
-
-  function label(prefix, value, fallback) {
-    return value ? T[prefix + value] || String(value) : fallback || "";
-  }
-
-  function renderRevotes() {
-    var box = $("revotes");
-    var list = state.revotes;
-    box.textContent = "";
-    if (!list.length) {
-      box.appendChild(el("div", "empty", T.no_revotes));
-      return;
-    }
-    var table = el("table");
-    var cols = el("colgroup");
-    [16, 34, 16, 20, 14].forEach(function (w) {
-      var c = el("col");
-      c.style.width = w + "%";
-      cols.appendChild(c);
-    });
-    table.appendChild(cols);
-    var head = el("tr");
-    ["col_province", "col_unit", "col_level", "col_reason", "col_status"].forEach(function (k) {
-      head.appendChild(el("th", null, T[k]));
-    });
-    table.appendChild(el("thead")).appendChild(head);
-    var body = table.appendChild(el("tbody"));
-    list.slice(0, cfg.revotes_max).forEach(function (it) {
-      var d = it.data || {};
-      var row = el("tr");
-      [
-        provinceName(it.province),
-        d.unit || "",
-        label("level_", d.level),
-        label("reason_", d.reason),
-        label("revote_status_", d.status || "announced"),
-      ].forEach(function (text) {
-        row.appendChild(el("td")).appendChild(el("div", "cell", text));
-      });
-      body.appendChild(row);
-    });
-    box.appendChild(table);
-    if (list.length > cfg.revotes_max) {
-      box.appendChild(el("div", "more", T.more_rows.replace("{n}", list.length - cfg.revotes_max)));
-    }
-  }
-
-  // --- the ticker --------------------------------------------------------------------------
-
-  var ticker = { el: $("crawl"), dirty: true, moving: false, first: true };
-  var TICKER_MAX = 12;
-  var CRAWL_PX_S = 140;
-
-  function itemText(it) {
-    var d = it.data || {};
-    if (it.kind === "revote") {
-      var facts = [label("level_", d.level), label("reason_", d.reason), label("revote_status_", d.status || "announced")]
-        .filter(Boolean)
-        .join(", ");
-      return T.kind_revote + ": " + (d.unit || "") + " (" + facts + ")" + (d.note ? " — " + d.note : "");
-    }
-    return d.text || "";
-  }
-
-  function buildTicker() {
-    var box = ticker.el;
-    ticker.dirty = false;
-    box.classList.remove("moving", "idle");
-    box.textContent = "";
-    var list = state.items.slice(0, TICKER_MAX);
-    if (!list.length) {
-      box.classList.add("idle");
-      box.textContent = T.no_notes;
-      ticker.moving = false;
-      return;
-    }
-    list.forEach(function (it) {
-      var item = el("span", "tick tick-" + (it.kind === "revote" ? "revote" : "note"));
-      item.appendChild(el("span", "tick-where", provinceName(it.province) + " · " + timeLabel(it.as_of)));
-      item.appendChild(el("span", "tick-text", itemText(it)));
-      box.appendChild(item);
-    });
-    var width = box.scrollWidth;
-    // The first crawl starts on screen; later ones come in from the right edge.
-    var from = ticker.first ? 0 : box.parentNode.clientWidth;
-    ticker.first = false;
-    box.style.setProperty("--crawl-from", from + "px");
-    box.style.setProperty("--crawl-to", -width + "px");
-    box.style.setProperty("--crawl-s", ((width + from) / CRAWL_PX_S).toFixed(1) + "s");
-    void box.offsetWidth; // restart the animation
-    box.classList.add("moving");
-    ticker.moving = true;
-  }
-
-  // One crawl at a time: new items wait for the end of the current one, so text never
-  // jumps under the reader's eyes; then the list is rebuilt (bounded) and crawls again.
-  ticker.el.addEventListener("animationend", buildTicker);
-
-  // --- figures (Plotly) --------------------------------------------------------------------
-
-  var figs = {};
-  cfg.figure_slides.forEach(function (name) {
-    var div = $("plot-" + name);
-    div.style.width = cfg.figure_size[0] + "px";
-    div.style.height = cfg.figure_size[1] + "px";
-    figs[name] = { div: div, seq: -1, busy: null, last: 0, timer: null };
-  });
-
-  function draw(name, fig) {
-    var f = figs[name];
-    if (!window.Plotly) return Promise.resolve();
-    return Plotly.react(f.div, fig.data, fig.layout, cfg.plotly).then(function () {
-      var meta = fig.layout && fig.layout.meta;
-      f.seq = meta && typeof meta.seq === "number" ? meta.seq : state.seq;
-    });
-  }
-
-  /* Draw `name` again when the picture moved on; at most once per figure_ms unless
-   * `force` (the slide is about to be shown). While the server is away the old figure stays. */
-  function refreshFigure(name, force) {
-    var f = figs[name];
-    if (f.busy) return f.busy;
-    if (f.seq >= 0 && f.seq >= state.seq) return Promise.resolve();
-    if (f.seq >= 0 && !conn.open) return Promise.resolve();
-    var wait = f.last + cfg.figure_ms - Date.now();
-    if (!force && wait > 0) {
-      refreshLater(name, wait);
-      return Promise.resolve();
-    }
-    f.last = Date.now();
-    var url = "/api/board/figure/" + name + "?lang=" + encodeURIComponent(cfg.lang) + "&layout=" + cfg.layout;
-    f.busy = fetch(url, { cache: "no-store" })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (fig) {
-        return draw(name, fig);
-      })
-      .catch(function () {
-        /* the figure on screen stays; the next update or turn tries again */
-      })
-      .then(function () {
-        f.busy = null;
-        // The server may answer with a slightly older picture (it redraws a chart at most
-        // every few seconds): ask again while this slide is on screen.
-        if (f.seq < state.seq && conn.open) refreshLater(name, cfg.figure_ms);
-      });
-    return f.busy;
-  }
-
-  function refreshLater(name, wait) {
-    var f = figs[name];
-    if (f.timer) return;
-    f.timer = setTimeout(function () {
-      f.timer = null;
-      if (rot.current === name) refreshFigure(name, false);
-    }, wait);
-  }
-
-  // --- slides ------------------------------------------------------------------------------
-
-  var slideEls = {};
-  Array.prototype.forEach.call(document.querySelectorAll(".slide"), function (node) {
-    slideEls[node.getAttribute("data-slide")] = node;
-  });
-  var rot = { i: 0, timer: null, paused: false, current: cfg.slides[0].name };
-
-  var dots = $("dots");
-  cfg.slides.forEach(function () {
-    dots.appendChild(el("span", "dot"));
-  });
-
-  function renderDots() {
-    Array.prototype.forEach.call(dots.children, function (d, i) {
-      d.classList.toggle("on", i === rot.i);
-    });
-  }
-
-  function timeout(ms) {
-    return new Promise(function (resolve) {
-      setTimeout(resolve, ms);
-    });
-  }
-
-  function prepare(name) {
-    if (figs[name]) return Promise.race([refreshFigure(name, true), timeout(5000)]);
-    if (name === "tiles") renderTiles();
-    return Promise.resolve();
-  }
-
-  function display(name) {
-    return prepare(name).then(function () {
-      for (var key in slideEls) slideEls[key].classList.toggle("active", key === name);
-      rot.current = name;
-      document.body.setAttribute("data-slide", name);
-      renderDots();
-    });
-  }
-
-  function schedule() {
-    clearTimeout(rot.timer);
-    rot.timer = null;
-    if (rot.paused) return;
-    rot.timer = setTimeout(advance, cfg.slides[rot.i].seconds * 1000);
-  }
-
-  /* The notes slide sits out its turn while there is nothing to show (neither a public
-   * note nor an approved photo); every other slide always shows, empty or not. */
-  function available(name) {
-    return name !== "notes" || notes().length > 0 || state.photos.length > 0;
-  }
-
-  function advance() {
-    rot.timer = null;
-    var n = cfg.slides.length;
-    for (var k = 1; k <= n; k++) {
-      var j = (rot.i + k) % n;
-      if (available(cfg.slides[j].name) || k === n) {
-        rot.i = j;
-        break;
-      }
-    }
-    display(cfg.slides[rot.i].name).then(schedule, schedule);
-  }
-
-  // --- the live feed -------------------------------------------------------------------------
-
-  var conn = { ws: null, open: false, attempt: 0, timer: null, openedAt: 0, probing: false, lastProbe: 0 };
-
-  function liveUrl() {
-    var proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/ws/live?since=" + state.seq;
-  }
-
-  function connect() {
-    conn.timer = null;
-    var ws;
-    try {
-      ws = new WebSocket(liveUrl());
-    } catch (e) {
-      conn.probing = false;
-      scheduleReconnect(false);
-      return;
-    }
-    conn.ws = ws;
-    ws.onopen = function () {
-      if (conn.ws !== ws) return;
-      conn.open = true;
-      conn.probing = false; // a probe ends once connected: the status follows the feed again
-      conn.openedAt = Date.now();
-      updateStatus();
-      refreshItemsSoon();
-    };
-    ws.onmessage = function (ev) {
-      if (conn.ws === ws) onMessage(ev.data);
-    };
-    ws.onclose = function () {
-      if (conn.ws !== ws) return;
-      conn.probing = false;
-      if (conn.open && Date.now() - conn.openedAt > 5000) conn.attempt = 0;
-      conn.ws = null;
-      conn.open = false;
-      scheduleReconnect(false);
-    };
-    ws.onerror = function () {
-      /* onclose follows */
-    };
-  }
-
-  /* Leave the current socket and resume with since= (a gap, or a probe of a quiet feed). */
-  function drop() {
-    var ws = conn.ws;
-    conn.ws = null;
-    conn.open = false;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try {
-        ws.close();
-      } catch (e) {
-        /* already closed */
-      }
-    }
-    scheduleReconnect(true);
-  }
-
-  function scheduleReconnect(soon) {
-    updateStatus();
-    if (conn.timer) return;
-    var base = soon && conn.attempt === 0 ? 100 : Math.min(cfg.backoff_max_ms, 500 * Math.pow(2, conn.attempt));
-    conn.attempt += 1;
-    conn.timer = setTimeout(connect, base * (0.75 + Math.random() * 0.5));
-  }
-
-  function seen() {
-    state.lastUpdate = now();
-    conn.attempt = 0;
-    conn.probing = false;
-    markDirty();
-  }
-
-  function onMessage(text) {
-    var msg;
-    try {
-      msg = JSON.parse(text);
-    } catch (e) {
-      return;
-    }
-    if (msg.type === "snapshot") {
-      applySnapshot(msg);
-    } else if (msg.type === "update") {
-      if (!applyUpdate(msg)) drop();
-    } else if (msg.type === "batch") {
-      var list = msg.updates || [];
-      for (var i = 0; i < list.length; i++) {
-        if (!applyUpdate(list[i])) {
-          drop();
-          return;
-        }
-      }
-    }
-    // "resync": a snapshot follows; "error": the server closes and we come back later.
-  }
-
-  function applySnapshot(msg) {
-    state.seq = msg.seq;
-    state.national = msg.national || {};
-    state.provinces = indexProvinces(msg.provinces);
-    state.rehearsal = !!msg.rehearsal;
-    for (var name in figs) figs[name].seq = -1; // draw again from the new picture
-    refreshItemsSoon(); // a snapshot carries no notes
-    seen();
-  }
-
-  function applyUpdate(u) {
-    if (u.prev !== state.seq) return false;
-    state.seq = u.seq;
-    if (u.province && u.province.code) state.provinces[u.province.code] = u.province;
-    if (u.national) state.national = u.national;
-    if (typeof u.rehearsal === "boolean") state.rehearsal = u.rehearsal;
-    var ev = u.event;
-    if (ev && (ev.kind === "note" || ev.kind === "revote")) {
-      addItem({ id: ev.id, seq: u.seq, kind: ev.kind, province: ev.province, as_of: ev.as_of, data: ev.data || {} });
-      if (ev.kind === "revote") refreshItemsSoon(); // the units table comes from the server
-    }
-    seen();
+import { ElectionClock } from "./clock.js";
+import { LiveFeed } from "./feed.js";
+import { makeFormat } from "./format.js";
+import { makeLabels } from "./labels.js";
+
+var boot = JSON.parse(document.getElementById("boot").textContent);
+var cfg = boot.config;
+var T = boot.labels;
+var t = makeLabels(T);
+var fmt = makeFormat({ locale: T._locale || cfg.locale, zone: cfg.zone, noData: T.no_data });
+var board = document.getElementById("board");
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function setText(el, text) {
+  if (el && el.textContent !== text) {
+    el.textContent = text;
     return true;
   }
+  return false;
+}
 
-  // --- items (ticker, notes, re-votes, photos) from the server -------------------------------
-
-  var itemsFetch = { busy: false, again: false, timer: null };
-
-  function refreshItems() {
-    if (itemsFetch.busy) {
-      itemsFetch.again = true;
-      return;
-    }
-    itemsFetch.busy = true;
-    fetch("/api/board/items?limit=" + cfg.items_limit, { cache: "no-store" })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (body) {
-        setItems(body.items || [], body.revotes || [], body.photos || []);
-        markDirty();
-      })
-      .catch(function () {
-        /* kept as they are; the next snapshot or the periodic refresh tries again */
-      })
-      .then(function () {
-        itemsFetch.busy = false;
-        if (itemsFetch.again) {
-          itemsFetch.again = false;
-          refreshItemsSoon();
-        }
-      });
+/* Shrinks a one-line figure's type until it fits its box (a long "99,60 %"). */
+function fitText(node) {
+  node.style.fontSize = "";
+  var room = node.clientWidth;
+  if (room && node.scrollWidth > room) {
+    var size = parseFloat(getComputedStyle(node).fontSize);
+    node.style.fontSize = Math.floor((size * room) / node.scrollWidth) + "px";
   }
+}
 
-  function refreshItemsSoon() {
-    if (itemsFetch.timer) return;
-    itemsFetch.timer = setTimeout(function () {
-      itemsFetch.timer = null;
-      if (conn.open) refreshItems();
-    }, 1000);
+function el(tag, cls, text) {
+  var node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+// --- time: the election clock (contract §6), shown in the election's zone ------------
+
+var clock = new ElectionClock(cfg.clock || { clock: cfg.server_now, mode: "live" });
+function now() {
+  return clock.now();
+}
+
+function asOfLabel(ms) {
+  if (ms == null || isNaN(ms)) return T.as_of_unknown;
+  return t("as_of", { time: fmt.time(ms), date: fmt.date(ms) });
+}
+
+/* "HH:MM" on the election day, the day without its year on another (early voting, re-votes). */
+function timeLabel(moment) {
+  var ms = Date.parse(moment);
+  if (isNaN(ms)) return "";
+  return fmt.isoDay(ms) === cfg.day ? fmt.time(ms) : fmt.dayMonth(ms);
+}
+
+var fmtInt = fmt.int;
+function fmtPct(v, digits) {
+  return fmt.pct(v, digits == null ? 2 : digits);
+}
+
+function provinceName(code) {
+  return cfg.names[code] || code || "";
+}
+
+// --- colours: the figures' scale (viridis, colour-blind safe) -----------------------
+
+var STOPS = cfg.colors.map(function (c) {
+  return c
+    .slice(c.indexOf("(") + 1, -1)
+    .split(",")
+    .map(Number);
+});
+
+function colorRange() {
+  var low = null;
+  for (var code in state.provinces) {
+    var v = state.provinces[code].turnout_pct;
+    if (v != null && (low == null || v < low)) low = v;
   }
+  if (low == null) return [0, 100];
+  return [Math.max(0, Math.min(Math.floor(low / 10) * 10, 90)), 100];
+}
 
-  // --- status: LIVE / RECONNECTING / STALE, and the clock --------------------------------------
+function turnoutColor(v, range) {
+  var share = range[1] <= range[0] ? 0 : Math.min(1, Math.max(0, (v - range[0]) / (range[1] - range[0])));
+  var x = share * (STOPS.length - 1);
+  var i = Math.min(STOPS.length - 2, Math.floor(x));
+  var f = x - i;
+  var a = STOPS[i], b = STOPS[i + 1];
+  var rgb = [0, 1, 2].map(function (k) {
+    return Math.round(a[k] + (b[k] - a[k]) * f);
+  });
+  return rgb;
+}
 
-  var statusEl = $("status");
+function inkOn(rgb) {
+  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 140 ? cfg.ink : "#ffffff";
+}
 
-  function currentStatus() {
-    if (!conn.open && !conn.probing) return conn.everOpen ? "reconnecting" : "connecting";
-    return now() - state.lastUpdate > cfg.stale_s * 1000 ? "stale" : "live";
-  }
+// --- state ---------------------------------------------------------------------------
 
-  function updateStatus() {
-    if (conn.open) conn.everOpen = true;
-    var s = currentStatus();
-    if (statusEl.getAttribute("data-state") !== s) {
-      statusEl.setAttribute("data-state", s);
-      setText(statusEl, s === "live" ? T.status_live : s === "stale" ? T.status_stale : T.status_reconnecting);
-    }
-  }
+var state = {
+  seq: boot.picture.seq,
+  national: boot.picture.national || {},
+  provinces: {},
+  rehearsal: !!boot.picture.rehearsal,
+  lastUpdate: Date.now(), // real time: the feed's silence, whatever the clock's speed
+  items: [], // notes and re-vote reports, newest first, at most cfg.items_limit
+  revotes: [], // each re-vote unit's latest report
+  photos: [], // approved photos, the latest approved first, at most cfg.photos_max
+};
 
-  var ticks = 0;
-  function tick() {
-    var p = parts(now());
-    setText($("clock"), p.hour + ":" + p.minute + ":" + p.second);
-    setText($("date"), dayFormat.format(new Date(now())));
-    updateStatus();
-    ticks += 1;
-    if (ticks % 30 === 0) renderTiles(); // tiles go stale with time alone
-    if (ticks % cfg.items_refresh_s === 0 && conn.open) refreshItems();
-    // A quiet feed is probed now and then: a half-open socket would never say it died.
-    if (conn.open && currentStatus() === "stale" && now() - conn.lastProbe > cfg.stale_s * 1000) {
-      conn.lastProbe = now();
-      conn.probing = true;
-      drop();
-    }
-  }
+function indexProvinces(list) {
+  var out = {};
+  (list || []).forEach(function (p) {
+    out[p.code] = p;
+  });
+  return out;
+}
+state.provinces = indexProvinces(boot.picture.provinces);
 
-  // --- fitting the design to the screen ---------------------------------------------------------
+function newestFirst(a, b) {
+  var ta = Date.parse(a.as_of), tb = Date.parse(b.as_of);
+  if (ta !== tb) return tb - ta;
+  return (b.seq || 0) - (a.seq || 0);
+}
 
-  function fit() {
-    var w = cfg.size[0], h = cfg.size[1];
-    var s = Math.min(window.innerWidth / w, window.innerHeight / h);
-    var x = (window.innerWidth - w * s) / 2, y = (window.innerHeight - h * s) / 2;
-    board.style.transform = "translate(" + x + "px, " + y + "px) scale(" + s + ")";
-  }
+function isPublic(item) {
+  return !(item.data && item.data.audience === "internal");
+}
 
-  function fontsReady() {
-    if (!document.fonts || !document.fonts.load) return Promise.resolve();
-    var sample = T.national_turnout + T.election_title + T.chart_map + "0123456789%";
-    var loads = [
-      document.fonts.load("400 20px 'Noto Sans'", sample),
-      document.fonts.load("700 20px 'Noto Sans'", sample),
-    ];
-    if (cfg.lang === "zh") {
-      loads.push(document.fonts.load("400 20px 'Noto Sans CJK SC'", sample));
-      loads.push(document.fonts.load("700 20px 'Noto Sans CJK SC'", sample));
-    }
-    return Promise.race([Promise.all(loads), timeout(4000)]);
-  }
+/* The server's list, plus live items it did not have yet (they arrived during the fetch). */
+function setItems(items, revotes, photos) {
+  var top = 0;
+  var ids = {};
+  items.forEach(function (it) {
+    ids[it.id] = true;
+    if (it.seq > top) top = it.seq;
+  });
+  var merged = items.concat(
+    state.items.filter(function (it) {
+      return !ids[it.id] && it.seq > top;
+    })
+  );
+  state.items = merged.filter(isPublic).sort(newestFirst).slice(0, cfg.items_limit);
+  if (revotes) state.revotes = revotes.slice(0, 100);
+  if (photos) state.photos = photos.slice(0, cfg.photos_max);
+  lists.dirty = true;
+}
 
-  // --- start -----------------------------------------------------------------------------------
+function addItem(item) {
+  if (!isPublic(item)) return;
+  for (var i = 0; i < state.items.length; i++) if (state.items[i].id === item.id) return;
+  state.items.push(item);
+  state.items.sort(newestFirst);
+  if (state.items.length > cfg.items_limit) state.items.length = cfg.items_limit;
+  lists.dirty = true;
+}
 
-  fit();
-  window.addEventListener("resize", fit);
-  setItems(boot.items.items || [], boot.items.revotes || [], boot.items.photos || []);
+// --- rendering (throttled) -----------------------------------------------------------
+
+var render = { timer: null, last: 0 };
+var lists = { dirty: true };
+
+function markDirty() {
+  if (render.timer) return;
+  var wait = Math.max(0, render.last + cfg.render_ms - Date.now());
+  render.timer = setTimeout(doRender, wait);
+}
+
+function doRender() {
+  render.timer = null;
+  render.last = Date.now();
   renderFrame();
   renderTiles();
   renderMarks();
-  renderNotes();
-  renderRevotes();
-  lists.dirty = false;
+  if (lists.dirty) {
+    lists.dirty = false;
+    renderNotes();
+    renderRevotes();
+    ticker.dirty = true;
+    if (!ticker.moving) buildTicker();
+  }
+  if (figs[rot.current]) refreshFigure(rot.current, false);
   document.body.setAttribute("data-seq", String(state.seq));
-  tick();
-  setInterval(tick, 1000);
-  connect();
+  updateStatus();
+}
 
-  var firstFigure = document.getElementById("first-figure");
-  var ready = fontsReady()
-    .then(function () {
-      var first = cfg.slides[0].name;
-      if (firstFigure && figs[first]) {
-        var fig = JSON.parse(firstFigure.textContent);
-        firstFigure.parentNode.removeChild(firstFigure);
-        return draw(first, fig).then(function () {
-          return display(first);
-        });
-      }
-      return display(first);
+function latestAsOf() {
+  var best = null;
+  for (var code in state.provinces) {
+    var ms = Date.parse(state.provinces[code].as_of);
+    if (!isNaN(ms) && (best == null || ms > best)) best = ms;
+  }
+  return best;
+}
+
+var frameFitted = false;
+
+function renderFrame() {
+  var nat = state.national || {};
+  var total = nat.provinces_total || Object.keys(state.provinces).length;
+  var big = $("nat-pct");
+  big.classList.toggle("nodata", nat.turnout_pct == null);
+  if (setText(big, fmtPct(nat.turnout_pct)) || !frameFitted) {
+    frameFitted = true;
+    fitText(big);
+  }
+  setText(
+    $("nat-voters"),
+    nat.voted != null
+      ? t("n_voters", { voted: fmtInt(nat.voted), registered: fmtInt(nat.registered) })
+      : ""
+  );
+  setText($("nat-reporting"), (nat.provinces_reporting || 0) + " / " + total);
+  setText($("nat-areas"), nat.areas_total ? fmtInt(nat.areas_done) + " / " + fmtInt(nat.areas_total) : T.no_data);
+  setText($("as-of"), asOfLabel(latestAsOf()));
+}
+
+var tiles = {};
+Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (node) {
+  tiles[node.getAttribute("data-code")] = {
+    el: node,
+    pct: node.querySelector(".tile-pct"),
+    time: node.querySelector(".tile-time"),
+    fill: null,
+  };
+});
+
+function renderTiles() {
+  var range = colorRange();
+  var clockNow = now(); // a figure goes stale by the election clock
+  for (var code in tiles) {
+    var tile = tiles[code];
+    var p = state.provinces[code] || {};
+    var v = p.turnout_pct;
+    var fill, ink, stale = false;
+    if (v == null) {
+      fill = cfg.no_data_color;
+      ink = cfg.ink;
+      setText(tile.pct, T.no_data_short);
+      setText(tile.time, "");
+    } else {
+      var rgb = turnoutColor(v, range);
+      fill = "rgb(" + rgb.join(", ") + ")";
+      ink = inkOn(rgb);
+      setText(tile.pct, fmtPct(v, cfg.tile_digits));
+      setText(tile.time, timeLabel(p.as_of));
+      var at = Date.parse(p.as_of);
+      stale = !isNaN(at) && clockNow - at > cfg.tile_stale_s * 1000;
+    }
+    if (tile.fill !== fill) {
+      tile.fill = fill;
+      tile.el.style.background = fill;
+      tile.el.style.color = ink;
+    }
+    tile.el.classList.toggle("nodata", v == null);
+    tile.el.classList.toggle("stale", stale);
+  }
+}
+
+function renderMarks() {
+  $("watermark").hidden = !state.rehearsal;
+  $("test-badge").hidden = !state.rehearsal;
+}
+
+// --- HTML slides: notes and re-votes ---------------------------------------------------
+
+function notes() {
+  return state.items.filter(function (it) {
+    return it.kind === "note";
+  });
+}
+
+/* Photo cards on the slide, by photo id: only those shown now (bounded by photos_max). */
+var photoCards = {};
+
+function photoCard(p) {
+  var c = photoCards[p.id];
+  if (!c) {
+    c = { card: el("article", "photo"), img: el("img", "photo-img") };
+    c.img.decoding = "async";
+    c.img.onerror = function () {
+      c.card.classList.add("broken"); // withdrawn since the list was read: caption only
+    };
+    c.img.src = "/photos/" + encodeURIComponent(p.id) + ".jpg";
+    c.card.appendChild(el("div", "photo-frame")).appendChild(c.img);
+    c.head = c.card.appendChild(el("div", "note-head"));
+    c.caption = c.card.appendChild(el("div", "photo-caption"));
+  }
+  var caption = String(p.caption || "");
+  if (c.img.alt !== caption) c.img.alt = caption;
+  c.head.textContent = "";
+  c.head.appendChild(el("b", null, provinceName(p.province)));
+  c.head.appendChild(document.createTextNode(" · " + timeLabel(p.as_of)));
+  setText(c.caption, caption);
+  return c;
+}
+
+/* The notes slide: notes only, photos only, or (both) photos on the left and notes in a
+ * column on the right; `data-n` (how many photos) lets board.css size the photos. */
+function renderNotes() {
+  var box = $("notes");
+  var all = notes();
+  var nPhotos = cfg.photos_max, nNotes = cfg.notes_max, mode = "notes-only";
+  if (state.photos.length && all.length) {
+    nPhotos = cfg.mixed[0];
+    nNotes = cfg.mixed[1];
+    mode = "mixed";
+  } else if (state.photos.length) {
+    mode = "photos-only";
+  }
+  var photos = state.photos.slice(0, nPhotos);
+  var list = all.slice(0, nNotes);
+  box.textContent = "";
+  box.classList.remove("notes-only", "photos-only", "mixed");
+  box.classList.add(mode);
+  box.setAttribute("data-n", String(photos.length));
+  var photoBox = box, noteBox = box;
+  if (mode === "mixed") {
+    photoBox = box.appendChild(el("div", "photo-area"));
+    photoBox.setAttribute("data-n", String(photos.length));
+    noteBox = box.appendChild(el("div", "note-area"));
+  }
+  var keep = {};
+  photos.forEach(function (p) {
+    keep[p.id] = photoCard(p);
+    photoBox.appendChild(keep[p.id].card);
+  });
+  photoCards = keep; // cards no longer shown are let go
+  if (!list.length && !photos.length) {
+    box.appendChild(el("div", "empty", T.no_notes));
+    return;
+  }
+  list.forEach(function (it) {
+    var card = el("article", "note");
+    var head = el("div", "note-head");
+    head.appendChild(el("b", null, provinceName(it.province)));
+    var extra = [timeLabel(it.as_of)];
+    ((it.data && it.data.tags) || []).slice(0, 4).forEach(function (tag) {
+      extra.push(T["tag_" + tag] || String(tag));
+    });
+    head.appendChild(document.createTextNode(" · " + extra.join(" · ")));
+    card.appendChild(head);
+    card.appendChild(el("div", "note-text", (it.data && it.data.text) || ""));
+    noteBox.appendChild(card);
+  });
+}
+
+function label(prefix, value, fallback) {
+  return value ? T[prefix + value] || String(value) : fallback || "";
+}
+
+function renderRevotes() {
+  var box = $("revotes");
+  var list = state.revotes;
+  box.textContent = "";
+  if (!list.length) {
+    box.appendChild(el("div", "empty", T.no_revotes));
+    return;
+  }
+  var table = el("table");
+  var cols = el("colgroup");
+  [16, 34, 16, 20, 14].forEach(function (w) {
+    var c = el("col");
+    c.style.width = w + "%";
+    cols.appendChild(c);
+  });
+  table.appendChild(cols);
+  var head = el("tr");
+  ["col_province", "col_unit", "col_level", "col_reason", "col_status"].forEach(function (k) {
+    head.appendChild(el("th", null, T[k]));
+  });
+  table.appendChild(el("thead")).appendChild(head);
+  var body = table.appendChild(el("tbody"));
+  list.slice(0, cfg.revotes_max).forEach(function (it) {
+    var d = it.data || {};
+    var row = el("tr");
+    [
+      provinceName(it.province),
+      d.unit || "",
+      label("level_", d.level),
+      label("reason_", d.reason),
+      label("revote_status_", d.status || "announced"),
+    ].forEach(function (text) {
+      row.appendChild(el("td")).appendChild(el("div", "cell", text));
+    });
+    body.appendChild(row);
+  });
+  box.appendChild(table);
+  if (list.length > cfg.revotes_max) {
+    box.appendChild(el("div", "more", t("more_rows", { n: list.length - cfg.revotes_max })));
+  }
+}
+
+// --- the ticker --------------------------------------------------------------------------
+
+var ticker = { el: $("crawl"), dirty: true, moving: false, first: true };
+var TICKER_MAX = 12;
+var CRAWL_PX_S = 140;
+
+function itemText(it) {
+  var d = it.data || {};
+  if (it.kind === "revote") {
+    var facts = [label("level_", d.level), label("reason_", d.reason), label("revote_status_", d.status || "announced")]
+      .filter(Boolean)
+      .join(", ");
+    return T.kind_revote + ": " + (d.unit || "") + " (" + facts + ")" + (d.note ? " — " + d.note : "");
+  }
+  return d.text || "";
+}
+
+function buildTicker() {
+  var box = ticker.el;
+  ticker.dirty = false;
+  box.classList.remove("moving", "idle");
+  box.textContent = "";
+  var list = state.items.slice(0, TICKER_MAX);
+  if (!list.length) {
+    box.classList.add("idle");
+    box.textContent = T.no_notes;
+    ticker.moving = false;
+    return;
+  }
+  list.forEach(function (it) {
+    var item = el("span", "tick tick-" + (it.kind === "revote" ? "revote" : "note"));
+    item.appendChild(el("span", "tick-where", provinceName(it.province) + " · " + timeLabel(it.as_of)));
+    item.appendChild(el("span", "tick-text", itemText(it)));
+    box.appendChild(item);
+  });
+  var width = box.scrollWidth;
+  // The first crawl starts on screen; later ones come in from the right edge.
+  var from = ticker.first ? 0 : box.parentNode.clientWidth;
+  ticker.first = false;
+  box.style.setProperty("--crawl-from", from + "px");
+  box.style.setProperty("--crawl-to", -width + "px");
+  box.style.setProperty("--crawl-s", ((width + from) / CRAWL_PX_S).toFixed(1) + "s");
+  void box.offsetWidth; // restart the animation
+  box.classList.add("moving");
+  ticker.moving = true;
+}
+
+// One crawl at a time: new items wait for the end of the current one, so text never
+// jumps under the reader's eyes; then the list is rebuilt (bounded) and crawls again.
+ticker.el.addEventListener("animationend", buildTicker);
+
+// --- figures (Plotly) --------------------------------------------------------------------
+
+var figs = {};
+cfg.figure_slides.forEach(function (name) {
+  var div = $("plot-" + name);
+  div.style.width = cfg.figure_size[0] + "px";
+  div.style.height = cfg.figure_size[1] + "px";
+  figs[name] = { div: div, seq: -1, busy: null, last: 0, timer: null };
+});
+
+function draw(name, fig) {
+  var f = figs[name];
+  if (!window.Plotly) return Promise.resolve();
+  return Plotly.react(f.div, fig.data, fig.layout, cfg.plotly).then(function () {
+    var meta = fig.layout && fig.layout.meta;
+    f.seq = meta && typeof meta.seq === "number" ? meta.seq : state.seq;
+  });
+}
+
+/* Draw `name` again when the picture moved on; at most once per figure_ms unless
+ * `force` (the slide is about to be shown). While the server is away the old figure stays. */
+function refreshFigure(name, force) {
+  var f = figs[name];
+  if (f.busy) return f.busy;
+  if (f.seq >= 0 && f.seq >= state.seq) return Promise.resolve();
+  if (f.seq >= 0 && !conn.open) return Promise.resolve();
+  var wait = f.last + cfg.figure_ms - Date.now();
+  if (!force && wait > 0) {
+    refreshLater(name, wait);
+    return Promise.resolve();
+  }
+  f.last = Date.now();
+  var url = "/api/board/figure/" + name + "?lang=" + encodeURIComponent(cfg.lang) + "&layout=" + cfg.layout;
+  f.busy = fetch(url, { cache: "no-store" })
+    .then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    })
+    .then(function (fig) {
+      return draw(name, fig);
     })
     .catch(function () {
-      /* the frame and the tiles are on screen whatever the figure did */
+      /* the figure on screen stays; the next update or turn tries again */
     })
     .then(function () {
-      buildTicker();
-      document.body.setAttribute("data-ready", "true");
-      schedule();
+      f.busy = null;
+      // The server may answer with a slightly older picture (it redraws a chart at most
+      // every few seconds): ask again while this slide is on screen.
+      if (f.seq < state.seq && conn.open) refreshLater(name, cfg.figure_ms);
     });
+  return f.busy;
+}
 
-  /* For tests and for the desk's preview: show one slide now and stop rotating (resume()
-   * restarts the rotation). */
-  window.votewireBoard = {
-    state: state,
-    ready: ready,
-    show: function (name) {
-      rot.paused = true;
-      clearTimeout(rot.timer);
-      document.body.classList.add("still");
-      var i = cfg.slides.map(function (s) { return s.name; }).indexOf(name);
-      if (i >= 0) rot.i = i;
-      return ready.then(function () {
-        return display(name);
+function refreshLater(name, wait) {
+  var f = figs[name];
+  if (f.timer) return;
+  f.timer = setTimeout(function () {
+    f.timer = null;
+    if (rot.current === name) refreshFigure(name, false);
+  }, wait);
+}
+
+// --- slides ------------------------------------------------------------------------------
+
+var slideEls = {};
+Array.prototype.forEach.call(document.querySelectorAll(".slide"), function (node) {
+  slideEls[node.getAttribute("data-slide")] = node;
+});
+var rot = { i: 0, timer: null, paused: false, current: cfg.slides[0].name };
+
+var dots = $("dots");
+cfg.slides.forEach(function () {
+  dots.appendChild(el("span", "dot"));
+});
+
+function renderDots() {
+  Array.prototype.forEach.call(dots.children, function (d, i) {
+    d.classList.toggle("on", i === rot.i);
+  });
+}
+
+function timeout(ms) {
+  return new Promise(function (resolve) {
+    setTimeout(resolve, ms);
+  });
+}
+
+function prepare(name) {
+  if (figs[name]) return Promise.race([refreshFigure(name, true), timeout(5000)]);
+  if (name === "tiles") renderTiles();
+  return Promise.resolve();
+}
+
+function display(name) {
+  return prepare(name).then(function () {
+    for (var key in slideEls) slideEls[key].classList.toggle("active", key === name);
+    rot.current = name;
+    document.body.setAttribute("data-slide", name);
+    renderDots();
+  });
+}
+
+function schedule() {
+  clearTimeout(rot.timer);
+  rot.timer = null;
+  if (rot.paused) return;
+  rot.timer = setTimeout(advance, cfg.slides[rot.i].seconds * 1000);
+}
+
+/* The notes slide sits out its turn while there is nothing to show (neither a public
+ * note nor an approved photo); every other slide always shows, empty or not. */
+function available(name) {
+  return name !== "notes" || notes().length > 0 || state.photos.length > 0;
+}
+
+function advance() {
+  rot.timer = null;
+  var n = cfg.slides.length;
+  for (var k = 1; k <= n; k++) {
+    var j = (rot.i + k) % n;
+    if (available(cfg.slides[j].name) || k === n) {
+      rot.i = j;
+      break;
+    }
+  }
+  display(cfg.slides[rot.i].name).then(schedule, schedule);
+}
+
+// --- the live feed (feed.js: since=, prev, batch, resync, backoff) --------------------------
+
+var conn = { open: false, everOpen: false, probing: false, lastProbe: 0 };
+var feed = new LiveFeed("/ws/live", {
+  seq: state.seq,
+  backoffMaxMs: cfg.backoff_max_ms,
+  on: {
+    state: function (s) {
+      conn.open = s === "open";
+      if (conn.open) {
+        conn.probing = false; // a probe ends once connected: the status follows the feed again
+        refreshItemsSoon();
+      }
+      updateStatus();
+    },
+    down: function () {
+      conn.probing = false;
+    },
+    snapshot: applySnapshot,
+    update: applyUpdate,
+    settled: seen,
+    clock: setClock,
+  },
+});
+
+/* A `clock` message (contract §6): the header shows the new moment at once. */
+function setClock(msg) {
+  if (clock.set(msg)) tick();
+}
+
+function seen() {
+  state.lastUpdate = Date.now();
+  conn.probing = false;
+  markDirty();
+}
+
+function applySnapshot(msg) {
+  state.seq = msg.seq;
+  state.national = msg.national || {};
+  state.provinces = indexProvinces(msg.provinces);
+  state.rehearsal = !!msg.rehearsal;
+  for (var name in figs) figs[name].seq = -1; // draw again from the new picture
+  refreshItemsSoon(); // a snapshot carries no notes
+}
+
+function applyUpdate(u) {
+  state.seq = u.seq;
+  if (u.province && u.province.code) state.provinces[u.province.code] = u.province;
+  if (u.national) state.national = u.national;
+  if (typeof u.rehearsal === "boolean") state.rehearsal = u.rehearsal;
+  var ev = u.event;
+  if (ev && (ev.kind === "note" || ev.kind === "revote")) {
+    addItem({ id: ev.id, seq: u.seq, kind: ev.kind, province: ev.province, as_of: ev.as_of, data: ev.data || {} });
+    if (ev.kind === "revote") refreshItemsSoon(); // the units table comes from the server
+  }
+}
+
+// --- items (ticker, notes, re-votes, photos) from the server -------------------------------
+
+var itemsFetch = { busy: false, again: false, timer: null };
+
+function refreshItems() {
+  if (itemsFetch.busy) {
+    itemsFetch.again = true;
+    return;
+  }
+  itemsFetch.busy = true;
+  fetch("/api/board/items?limit=" + cfg.items_limit, { cache: "no-store" })
+    .then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    })
+    .then(function (body) {
+      setItems(body.items || [], body.revotes || [], body.photos || []);
+      markDirty();
+    })
+    .catch(function () {
+      /* kept as they are; the next snapshot or the periodic refresh tries again */
+    })
+    .then(function () {
+      itemsFetch.busy = false;
+      if (itemsFetch.again) {
+        itemsFetch.again = false;
+        refreshItemsSoon();
+      }
+    });
+}
+
+function refreshItemsSoon() {
+  if (itemsFetch.timer) return;
+  itemsFetch.timer = setTimeout(function () {
+    itemsFetch.timer = null;
+    if (conn.open) refreshItems();
+  }, 1000);
+}
+
+// --- status: LIVE / RECONNECTING / STALE, and the clock --------------------------------------
+
+var statusEl = $("status");
+
+function currentStatus() {
+  if (!conn.open && !conn.probing) return conn.everOpen ? "reconnecting" : "connecting";
+  return Date.now() - state.lastUpdate > cfg.stale_s * 1000 ? "stale" : "live";
+}
+
+function updateStatus() {
+  if (conn.open) conn.everOpen = true;
+  var s = currentStatus();
+  if (statusEl.getAttribute("data-state") !== s) {
+    statusEl.setAttribute("data-state", s);
+    setText(statusEl, t(s === "live" ? "status_live" : s === "stale" ? "status_stale" : "status_reconnecting"));
+  }
+}
+
+var ticks = 0;
+function tick() {
+  var n = now();
+  setText($("clock"), fmt.clockTime(n));
+  setText($("date"), fmt.longDate(n));
+  updateStatus();
+  ticks += 1;
+  if (ticks % 30 === 0) renderTiles(); // tiles go stale with time alone
+  if (ticks % cfg.items_refresh_s === 0 && conn.open) refreshItems();
+  // A quiet feed is probed now and then: a half-open socket would never say it died.
+  if (conn.open && currentStatus() === "stale" && Date.now() - conn.lastProbe > cfg.stale_s * 1000) {
+    conn.lastProbe = Date.now();
+    conn.probing = true;
+    feed.reconnect();
+  }
+}
+
+// --- fitting the design to the screen ---------------------------------------------------------
+
+function fit() {
+  var w = cfg.size[0], h = cfg.size[1];
+  var s = Math.min(window.innerWidth / w, window.innerHeight / h);
+  var x = (window.innerWidth - w * s) / 2, y = (window.innerHeight - h * s) / 2;
+  board.style.transform = "translate(" + x + "px, " + y + "px) scale(" + s + ")";
+}
+
+function fontsReady() {
+  if (!document.fonts || !document.fonts.load) return Promise.resolve();
+  var sample = T.national_turnout + T.election_title + T.chart_map + "0123456789%";
+  var loads = [
+    document.fonts.load("400 20px 'Noto Sans'", sample),
+    document.fonts.load("700 20px 'Noto Sans'", sample),
+  ];
+  if (cfg.lang === "zh") {
+    loads.push(document.fonts.load("400 20px 'Noto Sans CJK SC'", sample));
+    loads.push(document.fonts.load("700 20px 'Noto Sans CJK SC'", sample));
+  }
+  return Promise.race([Promise.all(loads), timeout(4000)]);
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+fit();
+window.addEventListener("resize", fit);
+setItems(boot.items.items || [], boot.items.revotes || [], boot.items.photos || []);
+renderFrame();
+renderTiles();
+renderMarks();
+renderNotes();
+renderRevotes();
+lists.dirty = false;
+document.body.setAttribute("data-seq", String(state.seq));
+tick();
+setInterval(tick, 1000);
+feed.start();
+
+var firstFigure = document.getElementById("first-figure");
+var ready = fontsReady()
+  .then(function () {
+    var first = cfg.slides[0].name;
+    if (firstFigure && figs[first]) {
+      var fig = JSON.parse(firstFigure.textContent);
+      firstFigure.parentNode.removeChild(firstFigure);
+      return draw(first, fig).then(function () {
+        return display(first);
       });
-    },
-    resume: function () {
-      rot.paused = false;
-      document.body.classList.remove("still");
-      schedule();
-    },
-    status: currentStatus,
-  };
-})();
+    }
+    return display(first);
+  })
+  .catch(function () {
+    /* the frame and the tiles are on screen whatever the figure did */
+  })
+  .then(function () {
+    buildTicker();
+    document.body.setAttribute("data-ready", "true");
+    schedule();
+  });
+
+/* For tests and for the desk's preview: show one slide now and stop rotating (resume()
+ * restarts the rotation). */
+window.votewireBoard = {
+  state: state,
+  ready: ready,
+  show: function (name) {
+    rot.paused = true;
+    clearTimeout(rot.timer);
+    document.body.classList.add("still");
+    var i = cfg.slides.map(function (s) { return s.name; }).indexOf(name);
+    if (i >= 0) rot.i = i;
+    return ready.then(function () {
+      return display(name);
+    });
+  },
+  resume: function () {
+    rot.paused = false;
+    document.body.classList.remove("still");
+    schedule();
+  },
+  status: currentStatus,
+  setClock: setClock,
+};

@@ -1,753 +1,713 @@
 /* The editors' desk (/editor). Reads the desk API (server/editor.py) for the picture with
-   overdue flags and official figures, follows /ws/live/editor (joined with the session
-   cookie: no token in the page) for live changes, and draws the map with the same Plotly
-   figure the chart exports use (/charts/map.plotly). The time slider rewinds table and map
-   to any moment of the polling day; the download links export what is shown. */
-(function () {
-  "use strict";
+ overdue flags and official figures, follows /ws/live/editor (joined with the session
+ cookie: no token in the page) for live changes, and draws the map with the same Plotly
+ figure the chart exports use (/charts/map.plotly). The time slider rewinds table and map
+ to any moment of the polling day; the download links export what is shown. */
+import { ElectionClock } from "./clock.js";
+import { LiveFeed } from "./feed.js";
+import { makeFormat } from "./format.js";
 
-  const boot = JSON.parse(document.getElementById("boot").textContent);
-  const cfg = boot.config;
-  const t = boot.labels;
-  const c = boot.catalogue;
-  const lang = c._lang === "en" ? "en" : document.documentElement.lang || "vi";
-  const [DECIMAL, THOUSANDS] = [c._separators[0], c._separators[1]];
-  const SEVERITY = { info: 1, watch: 2, incident: 3 };
-  const $ = (id) => document.getElementById(id);
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const cfg = boot.config;
+const t = boot.labels;
+const c = boot.catalogue;
+const lang = c._lang === "en" ? "en" : document.documentElement.lang || "vi";
+const fmt = makeFormat({ locale: c._locale, zone: cfg.zone, noData: "—" });
+const clock = new ElectionClock(cfg.clock); // the election's "now" (contract §6)
+const SEVERITY = { info: 1, watch: 2, incident: 3 };
+const $ = (id) => document.getElementById(id);
 
-  const state = {
-    live: null, // the picture now (desk API), kept current by the live feed
-    shown: null, // what the table shows: `live`, or the picture of `at`
-    at: null, // ISO moment when rewound, null = live
-    sort: { key: "code", dir: 1 },
-    region: "all",
-    picks: new Set(),
-    lastSeq: null,
-    queue: [],
-  };
+const state = {
+  live: null, // the picture now (desk API), kept current by the live feed
+  shown: null, // what the table shows: `live`, or the picture of `at`
+  at: null, // ISO moment when rewound, null = live
+  sort: { key: "code", dir: 1 },
+  region: "all",
+  picks: new Set(),
+  queue: [],
+};
 
-  // --- formatting ---------------------------------------------------------------------
-  function fmtInt(v) {
-    if (v === null || v === undefined) return "—";
-    return String(Math.round(v)).replace(/\B(?=(\d{3})+(?!\d))/g, THOUSANDS);
+// --- formatting (format.js: CLDR through Intl, in the election's zone) -----------------
+const fmtInt = (v) => fmt.int(v);
+const fmtPct = (v, digits) => fmt.pct(v, digits === undefined ? 2 : digits);
+const fmtDiff = (v) => fmt.diff(v);
+const hm = (iso) => (iso ? fmt.time(iso) : "—");
+const dmhm = (iso) => (iso ? fmt.dayTime(iso) : "—");
+/** ISO 8601 of a moment, on the minute, with the zone's offset. */
+const isoAt = (ms) => `${fmt.localIso(ms).slice(0, 16)}:00${fmt.offsetText(ms)}`;
+function provinceName(code) {
+  const p = cfg.provinces.find((x) => x.code === code);
+  return p ? (lang === "vi" ? p.name : p.name_en) : code;
+}
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
   }
-  function fmtNum(v, digits) {
-    return v.toFixed(digits).replace(".", DECIMAL);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
-  function fmtPct(v, digits) {
-    if (v === null || v === undefined) return "—";
-    return fmtNum(v, digits === undefined ? 2 : digits) + "%";
-  }
-  function fmtDiff(v) {
-    if (v === null || v === undefined) return "";
-    const s = fmtNum(Math.abs(v), 2);
-    return (v > 0 ? "+" : v < 0 ? "−" : "±") + s;
-  }
-  const ZONE_MS = 7 * 3600 * 1000; // the election's zone, +07:00, no daylight saving
-  function local(iso) {
-    return new Date(new Date(iso).getTime() + ZONE_MS);
-  }
-  function hm(iso) {
-    if (!iso) return "—";
-    const d = local(iso);
-    return String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
-  }
-  function dmhm(iso) {
-    if (!iso) return "—";
-    const d = local(iso);
-    return d.getUTCDate() + "/" + (d.getUTCMonth() + 1) + " " + hm(iso);
-  }
-  function isoAt(ms) {
-    const d = new Date(ms + ZONE_MS);
-    const p = (n) => String(n).padStart(2, "0");
-    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:00+07:00`;
-  }
-  function provinceName(code) {
-    const p = cfg.provinces.find((x) => x.code === code);
-    return p ? (lang === "vi" ? p.name : p.name_en) : code;
-  }
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
+  return node;
+}
 
-  // --- HTTP ---------------------------------------------------------------------------
-  async function api(path, options) {
-    const opts = Object.assign({ headers: {}, credentials: "same-origin" }, options || {});
-    if (opts.json !== undefined) {
-      opts.method = opts.method || "POST";
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(opts.json);
-      delete opts.json;
-    }
-    const res = await fetch(path, opts);
-    const body = (res.headers.get("content-type") || "").startsWith("application/json")
-      ? await res.json()
-      : null;
-    if (res.status === 401) {
-      window.location.href = "/editor/signin" + (lang === "en" ? "?lang=en" : "");
-      throw new Error("signed out");
-    }
-    if (!res.ok) {
-      const msg = body && body.message ? (lang === "en" ? body.message_en : body.message_vi) : res.statusText;
-      throw new Error(msg || String(res.status));
-    }
-    return body;
+// --- HTTP ---------------------------------------------------------------------------
+async function api(path, options) {
+  const opts = Object.assign({ headers: {}, credentials: "same-origin" }, options || {});
+  if (opts.json !== undefined) {
+    opts.method = opts.method || "POST";
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(opts.json);
+    delete opts.json;
   }
+  const res = await fetch(path, opts);
+  const body = (res.headers.get("content-type") || "").startsWith("application/json")
+    ? await res.json()
+    : null;
+  if (res.status === 401) {
+    window.location.href = "/editor/signin" + (lang === "en" ? "?lang=en" : "");
+    throw new Error("signed out");
+  }
+  if (!res.ok) {
+    const msg = body && body.message ? (lang === "en" ? body.message_en : body.message_vi) : res.statusText;
+    throw new Error(msg || String(res.status));
+  }
+  return body;
+}
 
-  // --- the national line --------------------------------------------------------------
-  function drawNational(pic) {
-    const nat = pic.national || {};
-    $("nat-pct").textContent = fmtPct(nat.turnout_pct);
-    $("nat-sub").textContent =
-      `${fmtInt(nat.voted)} / ${fmtInt(nat.registered)} · ${c.provinces_reporting}: ` +
-      `${nat.provinces_reporting}/${nat.provinces_total}`;
-    const o = pic.official;
-    const off = $("nat-official");
-    if (o) {
-      off.hidden = false;
-      off.textContent =
-        `${t.official}: ${fmtPct(o.turnout_pct)} (${hm(o.as_of)}) · ${t.ours}: ${fmtPct(o.ours_pct)}` +
-        ` · ${t.diff} ${fmtDiff(o.diff)}`;
-      off.dataset.warn = o.diff !== null && Math.abs(o.diff) >= 0.5 ? "1" : "0";
-    } else {
-      off.hidden = true;
-    }
-    const n = pic.overdue_count || 0;
-    const badge = $("overdue-count");
-    badge.hidden = n === 0;
-    badge.textContent = t.overdue_count.replace("{n}", n);
-    if (pic.checkpoint) badge.title = t.overdue_since.replace("{t}", hm(pic.checkpoint));
+// --- the national line --------------------------------------------------------------
+function drawNational(pic) {
+  const nat = pic.national || {};
+  $("nat-pct").textContent = fmtPct(nat.turnout_pct);
+  $("nat-sub").textContent =
+    `${fmtInt(nat.voted)} / ${fmtInt(nat.registered)} · ${c.provinces_reporting}: ` +
+    `${nat.provinces_reporting}/${nat.provinces_total}`;
+  const o = pic.official;
+  const off = $("nat-official");
+  if (o) {
+    off.hidden = false;
+    off.textContent =
+      `${t.official}: ${fmtPct(o.turnout_pct)} (${hm(o.as_of)}) · ${c.agency}: ${fmtPct(o.ours_pct)}` +
+      ` · ${t.diff} ${fmtDiff(o.diff)}`;
+    off.dataset.warn = o.diff !== null && Math.abs(o.diff) >= 0.5 ? "1" : "0";
+  } else {
+    off.hidden = true;
   }
+  const n = pic.overdue_count || 0;
+  const badge = $("overdue-count");
+  badge.hidden = n === 0;
+  badge.textContent = t.overdue_count.replace("{n}", n);
+  if (pic.checkpoint) badge.title = t.overdue_since.replace("{t}", hm(pic.checkpoint));
+}
 
-  // --- the table ----------------------------------------------------------------------
-  function sortValue(p, key) {
-    switch (key) {
-      case "name":
-        return provinceName(p.code);
-      case "completion":
-        return p.areas_total ? p.areas_done / p.areas_total : null;
-      case "security":
-        return SEVERITY[p.security_level] || 0;
-      case "as_of":
-        return p.as_of ? new Date(p.as_of).getTime() : null;
-      case "official":
-        return p.official ? p.official.diff : null;
-      default:
-        return p[key];
-    }
+// --- the table ----------------------------------------------------------------------
+function sortValue(p, key) {
+  switch (key) {
+    case "name":
+      return provinceName(p.code);
+    case "completion":
+      return p.areas_total ? p.areas_done / p.areas_total : null;
+    case "security":
+      return SEVERITY[p.security_level] || 0;
+    case "as_of":
+      return p.as_of ? new Date(p.as_of).getTime() : null;
+    case "official":
+      return p.official ? p.official.diff : null;
+    default:
+      return p[key];
   }
-  function drawTable() {
-    const pic = state.shown;
-    if (!pic) return;
-    const { key, dir } = state.sort;
-    const rows = pic.provinces.filter((p) => state.region === "all" || p.region === state.region);
-    rows.sort((a, b) => {
-      const va = sortValue(a, key);
-      const vb = sortValue(b, key);
-      if (va === vb) return a.code < b.code ? -1 : 1;
-      if (va === null || va === undefined) return 1; // no data last, either direction
-      if (vb === null || vb === undefined) return -1;
-      return (va < vb ? -1 : 1) * dir;
+}
+function drawTable() {
+  const pic = state.shown;
+  if (!pic) return;
+  const { key, dir } = state.sort;
+  const rows = pic.provinces.filter((p) => state.region === "all" || p.region === state.region);
+  rows.sort((a, b) => {
+    const va = sortValue(a, key);
+    const vb = sortValue(b, key);
+    if (va === vb) return a.code < b.code ? -1 : 1;
+    if (va === null || va === undefined) return 1; // no data last, either direction
+    if (vb === null || vb === undefined) return -1;
+    return (va < vb ? -1 : 1) * dir;
+  });
+  const tbody = $("provinces").tBodies[0];
+  const frag = document.createDocumentFragment();
+  for (const p of rows) {
+    const pct = p.turnout_pct;
+    const bar = el("span", { class: "meter" });
+    if (pct !== null && pct !== undefined) bar.style.width = Math.max(0, Math.min(100, pct)) + "%";
+    const official = p.official
+      ? el(
+          "span",
+          { class: "official", title: `${p.official.source} · ${hm(p.official.as_of)}` },
+          fmtPct(p.official.turnout_pct),
+          el("small", { "data-warn": Math.abs(p.official.diff || 0) >= 0.5 ? "1" : "0" }, " " + fmtDiff(p.official.diff))
+        )
+      : "";
+    const pick = el("input", {
+      type: "checkbox",
+      "aria-label": t.pick_help + ": " + provinceName(p.code),
+      checked: state.picks.has(p.code),
+      onchange: (ev) => {
+        if (ev.target.checked && state.picks.size < 7) state.picks.add(p.code);
+        else state.picks.delete(p.code);
+        ev.target.checked = state.picks.has(p.code);
+        updateDownloads();
+      },
     });
-    const tbody = $("provinces").tBodies[0];
-    const frag = document.createDocumentFragment();
-    for (const p of rows) {
-      const pct = p.turnout_pct;
-      const bar = el("span", { class: "meter" });
-      if (pct !== null && pct !== undefined) bar.style.width = Math.max(0, Math.min(100, pct)) + "%";
-      const official = p.official
-        ? el(
-            "span",
-            { class: "official", title: `${p.official.source} · ${hm(p.official.as_of)}` },
-            fmtPct(p.official.turnout_pct),
-            el("small", { "data-warn": Math.abs(p.official.diff || 0) >= 0.5 ? "1" : "0" }, " " + fmtDiff(p.official.diff))
-          )
-        : "";
-      const pick = el("input", {
-        type: "checkbox",
-        "aria-label": t.pick_help + ": " + provinceName(p.code),
-        checked: state.picks.has(p.code),
-        onchange: (ev) => {
-          if (ev.target.checked && state.picks.size < 7) state.picks.add(p.code);
-          else state.picks.delete(p.code);
-          ev.target.checked = state.picks.has(p.code);
-          updateDownloads();
-        },
-      });
-      const tr = el(
-        "tr",
-        { "data-code": p.code, "data-overdue": p.overdue ? "1" : "0" },
-        el("td", { class: "code" }, p.code),
-        el("td", { class: "name" }, provinceName(p.code)),
-        el("td", { class: "num turnout" }, el("span", { class: "pct" }, fmtPct(pct)), bar),
-        el("td", { class: "num" }, p.voted === null ? "—" : `${fmtInt(p.voted)} / ${fmtInt(p.registered)}`),
-        el(
-          "td",
-          { class: "num" },
-          p.areas_total ? `${fmtInt(p.areas_done)}/${fmtInt(p.areas_total)}` : "—"
-        ),
-        el("td", { class: "num" }, p.revote_units ? String(p.revote_units) : "0"),
-        el(
-          "td",
-          {},
-          p.security_level
-            ? el("span", { class: "sev", "data-level": p.security_level }, c["severity_" + p.security_level])
-            : ""
-        ),
-        el(
-          "td",
-          { class: "last" },
-          hm(p.as_of),
-          p.overdue
-            ? el(
-                "span",
-                {
-                  class: "flag",
-                  title: t.overdue_since.replace("{t}", hm(pic.checkpoint)),
-                },
-                t.overdue
-              )
-            : ""
-        ),
-        el("td", { class: "num" }, official),
-        el("td", { class: "pick" }, pick)
-      );
-      frag.append(tr);
-    }
-    tbody.replaceChildren(frag);
-    for (const th of $("provinces").tHead.rows[0].cells) {
-      const k = th.dataset.sort;
-      if (!k) continue;
-      th.setAttribute("aria-sort", k === key ? (dir > 0 ? "ascending" : "descending") : "none");
-    }
-  }
-  $("provinces").tHead.addEventListener("click", (ev) => {
-    const th = ev.target.closest("th[data-sort]");
-    if (!th) return;
-    const key = th.dataset.sort;
-    const numeric = ["turnout_pct", "voted", "completion", "revote_units", "security", "official"].includes(key);
-    if (state.sort.key === key) state.sort.dir = -state.sort.dir;
-    else state.sort = { key, dir: numeric ? -1 : 1 };
-    drawTable();
-  });
-  $("regions").addEventListener("click", (ev) => {
-    const b = ev.target.closest("button[data-region]");
-    if (!b) return;
-    state.region = b.dataset.region;
-    for (const x of $("regions").querySelectorAll("button")) x.setAttribute("aria-pressed", String(x === b));
-    drawTable();
-  });
-
-  // --- the map ------------------------------------------------------------------------
-  let mapToken = 0;
-  let mapTimer = null;
-  async function drawMap() {
-    if (!window.Plotly) return;
-    const token = ++mapToken;
-    const q = new URLSearchParams({ lang: lang === "en" ? "en" : "vi", size: "web" });
-    if (state.at) q.set("at", state.at);
-    let fig;
-    try {
-      fig = await api("/charts/map.plotly?" + q.toString());
-    } catch (e) {
-      return;
-    }
-    if (token !== mapToken) return; // a newer request is on its way
-    const box = $("map");
-    const layout = fitMap(fig, box.clientWidth || 600);
-    await window.Plotly.react(box, fig.data, layout, Object.assign({}, cfg.plotly_config, { responsive: false }));
-    box.dataset.moment = (fig.layout.meta && fig.layout.meta.at) || "";
-    box.dataset.seq = String((fig.layout.meta && fig.layout.meta.seq) || "");
-  }
-  function fitMap(fig, width) {
-    // The export's figure is laid out for 1200×675 with the national figure beside the
-    // map; the desk's pane is narrower and shows the national figure in its header bar:
-    // drop that headline and give the map the room it leaves.
-    const height = Math.round(width * 0.68);
-    const layout = Object.assign({}, fig.layout, { width, height });
-    const frac = 0.74;
-    layout.annotations = (layout.annotations || []).filter(
-      (a) => !(a.xref === "paper" && a.yanchor === "top" && a.x > 0.5)
+    const tr = el(
+      "tr",
+      { "data-code": p.code, "data-overdue": p.overdue ? "1" : "0" },
+      el("td", { class: "code" }, p.code),
+      el("td", { class: "name" }, provinceName(p.code)),
+      el("td", { class: "num turnout" }, el("span", { class: "pct" }, fmtPct(pct)), bar),
+      el("td", { class: "num" }, p.voted === null ? "—" : `${fmtInt(p.voted)} / ${fmtInt(p.registered)}`),
+      el(
+        "td",
+        { class: "num" },
+        p.areas_total ? `${fmtInt(p.areas_done)}/${fmtInt(p.areas_total)}` : "—"
+      ),
+      el("td", { class: "num" }, p.revote_units ? String(p.revote_units) : "0"),
+      el(
+        "td",
+        {},
+        p.security_level
+          ? el("span", { class: "sev", "data-level": p.security_level }, c["severity_" + p.security_level])
+          : ""
+      ),
+      el(
+        "td",
+        { class: "last" },
+        hm(p.as_of),
+        p.overdue
+          ? el(
+              "span",
+              {
+                class: "flag",
+                title: t.overdue_since.replace("{t}", hm(pic.checkpoint)),
+              },
+              t.overdue
+            )
+          : ""
+      ),
+      el("td", { class: "num" }, official),
+      el("td", { class: "pick" }, pick)
     );
-    layout.geo = Object.assign({}, layout.geo, { domain: { x: [0, frac], y: [0, 1] } });
-    layout.legend = Object.assign({}, layout.legend, { x: frac + 0.02 });
-    layout.margin = Object.assign({}, layout.margin, { t: 64, b: 30, l: 12, r: 12 });
-    layout.title = Object.assign({}, layout.title, {
-      x: 12 / width,
-      y: 1 - 10 / height,
-      font: Object.assign({}, layout.title.font, { size: 17 }),
-      subtitle: Object.assign({}, layout.title.subtitle, {
-        font: Object.assign({}, layout.title.subtitle && layout.title.subtitle.font, { size: 12 }),
-      }),
-    });
-    for (const a of layout.annotations) {
-      if (a.xref === "paper" && a.yanchor === "bottom" && a.y === 0) {
-        a.yshift = -22; // the source line, into the smaller bottom margin
-        a.xshift = 0;
-      }
-    }
-    for (const trace of fig.data) {
-      if (trace.colorbar) trace.colorbar = Object.assign({}, trace.colorbar, { x: frac + 0.02, len: 0.6 });
-    }
-    return layout;
+    frag.append(tr);
   }
-  function mapSoon(delay) {
-    clearTimeout(mapTimer);
-    mapTimer = setTimeout(drawMap, delay);
+  tbody.replaceChildren(frag);
+  for (const th of $("provinces").tHead.rows[0].cells) {
+    const k = th.dataset.sort;
+    if (!k) continue;
+    th.setAttribute("aria-sort", k === key ? (dir > 0 ? "ascending" : "descending") : "none");
   }
+}
+$("provinces").tHead.addEventListener("click", (ev) => {
+  const th = ev.target.closest("th[data-sort]");
+  if (!th) return;
+  const key = th.dataset.sort;
+  const numeric = ["turnout_pct", "voted", "completion", "revote_units", "security", "official"].includes(key);
+  if (state.sort.key === key) state.sort.dir = -state.sort.dir;
+  else state.sort = { key, dir: numeric ? -1 : 1 };
+  drawTable();
+});
+$("regions").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-region]");
+  if (!b) return;
+  state.region = b.dataset.region;
+  for (const x of $("regions").querySelectorAll("button")) x.setAttribute("aria-pressed", String(x === b));
+  drawTable();
+});
 
-  // --- the moment: live or rewound ----------------------------------------------------
-  const dayStart = new Date(`${cfg.day}T06:00:00+07:00`).getTime();
-  const dayEnd = new Date(`${cfg.day}T23:55:00+07:00`).getTime();
-  const STEP = 5 * 60 * 1000;
-  const slider = $("slider");
-  function sliderMax() {
-    return Math.round((Math.min(Date.now(), dayEnd) - dayStart) / STEP);
+// --- the map ------------------------------------------------------------------------
+let mapToken = 0;
+let mapTimer = null;
+async function drawMap() {
+  if (!window.Plotly) return;
+  const token = ++mapToken;
+  const q = new URLSearchParams({ lang: lang === "en" ? "en" : "vi", size: "web" });
+  if (state.at) q.set("at", state.at);
+  let fig;
+  try {
+    fig = await api("/charts/map.plotly?" + q.toString());
+  } catch (e) {
+    return;
   }
-  function setupSlider() {
-    const max = Math.max(1, sliderMax());
-    slider.max = String(max);
-    if (!state.at) slider.value = String(max);
-  }
-  function momentLabel() {
-    const iso = state.at || (state.live && state.live.at);
-    $("moment-label").textContent = state.at ? `${dmhm(state.at)} · ${t.rewound}` : `${t.conn_live} · ${dmhm(iso)}`;
-    $("live-btn").disabled = !state.at;
-    const rw = $("rewound");
-    rw.hidden = !state.at;
-    rw.textContent = state.at ? `${t.rewound}: ${dmhm(state.at)}` : "";
-    document.body.dataset.rewound = state.at ? "1" : "0";
-  }
-  let rewindTimer = null;
-  slider.addEventListener("input", () => {
-    const v = Number(slider.value);
-    if (v >= sliderMax() && Date.now() < dayEnd) {
-      goLive();
-      return;
-    }
-    state.at = isoAt(dayStart + v * STEP);
-    momentLabel();
-    updateDownloads();
-    clearTimeout(rewindTimer);
-    rewindTimer = setTimeout(loadRewound, 200);
+  if (token !== mapToken) return; // a newer request is on its way
+  const box = $("map");
+  const layout = fitMap(fig, box.clientWidth || 600);
+  await window.Plotly.react(box, fig.data, layout, Object.assign({}, cfg.plotly_config, { responsive: false }));
+  box.dataset.moment = (fig.layout.meta && fig.layout.meta.at) || "";
+  box.dataset.seq = String((fig.layout.meta && fig.layout.meta.seq) || "");
+}
+function fitMap(fig, width) {
+  // The export's figure is laid out for 1200×675 with the national figure beside the
+  // map; the desk's pane is narrower and shows the national figure in its header bar:
+  // drop that headline and give the map the room it leaves.
+  const height = Math.round(width * 0.68);
+  const layout = Object.assign({}, fig.layout, { width, height });
+  const frac = 0.74;
+  layout.annotations = (layout.annotations || []).filter(
+    (a) => !(a.xref === "paper" && a.yanchor === "top" && a.x > 0.5)
+  );
+  layout.geo = Object.assign({}, layout.geo, { domain: { x: [0, frac], y: [0, 1] } });
+  layout.legend = Object.assign({}, layout.legend, { x: frac + 0.02 });
+  layout.margin = Object.assign({}, layout.margin, { t: 64, b: 30, l: 12, r: 12 });
+  layout.title = Object.assign({}, layout.title, {
+    x: 12 / width,
+    y: 1 - 10 / height,
+    font: Object.assign({}, layout.title.font, { size: 17 }),
+    subtitle: Object.assign({}, layout.title.subtitle, {
+      font: Object.assign({}, layout.title.subtitle && layout.title.subtitle.font, { size: 12 }),
+    }),
   });
-  async function loadRewound() {
-    const at = state.at;
-    if (!at) return;
-    const pic = await api("/editor/api/desk?at=" + encodeURIComponent(at));
-    if (state.at !== at) return;
+  for (const a of layout.annotations) {
+    if (a.xref === "paper" && a.yanchor === "bottom" && a.y === 0) {
+      a.yshift = -22; // the source line, into the smaller bottom margin
+      a.xshift = 0;
+    }
+  }
+  for (const trace of fig.data) {
+    if (trace.colorbar) trace.colorbar = Object.assign({}, trace.colorbar, { x: frac + 0.02, len: 0.6 });
+  }
+  return layout;
+}
+function mapSoon(delay) {
+  clearTimeout(mapTimer);
+  mapTimer = setTimeout(drawMap, delay);
+}
+
+// --- the moment: live or rewound ----------------------------------------------------
+const dayStart = Date.parse(fmt.isoFromLocal(`${cfg.day}T06:00`));
+const dayEnd = Date.parse(fmt.isoFromLocal(`${cfg.day}T23:55`));
+const STEP = 5 * 60 * 1000;
+const slider = $("slider");
+function sliderMax() {
+  return Math.round((Math.min(clock.now(), dayEnd) - dayStart) / STEP);
+}
+function setupSlider() {
+  const max = Math.max(1, sliderMax());
+  slider.max = String(max);
+  if (!state.at) slider.value = String(max);
+}
+function momentLabel() {
+  const iso = state.at || (state.live && state.live.at);
+  $("moment-label").textContent = state.at ? `${dmhm(state.at)} · ${t.rewound}` : `${t.conn_live} · ${dmhm(iso)}`;
+  $("live-btn").disabled = !state.at;
+  const rw = $("rewound");
+  rw.hidden = !state.at;
+  rw.textContent = state.at ? `${t.rewound}: ${dmhm(state.at)}` : "";
+  document.body.dataset.rewound = state.at ? "1" : "0";
+}
+let rewindTimer = null;
+slider.addEventListener("input", () => {
+  const v = Number(slider.value);
+  if (v >= sliderMax() && clock.now() < dayEnd) {
+    goLive();
+    return;
+  }
+  state.at = isoAt(dayStart + v * STEP);
+  momentLabel();
+  updateDownloads();
+  clearTimeout(rewindTimer);
+  rewindTimer = setTimeout(loadRewound, 200);
+});
+async function loadRewound() {
+  const at = state.at;
+  if (!at) return;
+  const pic = await api("/editor/api/desk?at=" + encodeURIComponent(at));
+  if (state.at !== at) return;
+  state.shown = pic;
+  drawNational(pic);
+  drawTable();
+  drawMap();
+}
+function goLive() {
+  state.at = null;
+  setupSlider();
+  momentLabel();
+  updateDownloads();
+  if (state.live) {
+    state.shown = state.live;
+    drawNational(state.live);
+    drawTable();
+  }
+  drawMap();
+}
+$("live-btn").addEventListener("click", goLive);
+
+async function loadLive() {
+  const pic = await api("/editor/api/desk");
+  state.live = pic;
+  if (!feed.open && (feed.seq === null || pic.seq > feed.seq)) feed.seq = pic.seq;
+  if (!state.at) {
     state.shown = pic;
     drawNational(pic);
     drawTable();
-    drawMap();
-  }
-  function goLive() {
-    state.at = null;
-    setupSlider();
     momentLabel();
-    updateDownloads();
-    if (state.live) {
-      state.shown = state.live;
-      drawNational(state.live);
-      drawTable();
-    }
-    drawMap();
   }
-  $("live-btn").addEventListener("click", goLive);
+  $("rehearsal").hidden = !pic.rehearsal;
+}
+let liveTimer = null;
+function liveSoon(delay) {
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => loadLive().catch(() => {}), delay);
+}
 
-  async function loadLive() {
-    const pic = await api("/editor/api/desk");
-    state.live = pic;
-    if (state.lastSeq === null || pic.seq > state.lastSeq) state.lastSeq = pic.seq;
-    if (!state.at) {
-      state.shown = pic;
-      drawNational(pic);
-      drawTable();
-      momentLabel();
-    }
-    $("rehearsal").hidden = !pic.rehearsal;
+// --- downloads ----------------------------------------------------------------------
+function updateDownloads() {
+  const name = $("chart-name").value;
+  const q = new URLSearchParams({ lang: $("chart-lang").value, size: $("chart-size").value, download: "1" });
+  if (state.at) q.set("at", state.at);
+  if (name === "by_hour" && state.picks.size) q.set("provinces", [...state.picks].join(","));
+  for (const a of document.querySelectorAll("#downloads a.dl")) {
+    a.href = `/charts/${name}.${a.dataset.format}?${q.toString()}`;
   }
-  let liveTimer = null;
-  function liveSoon(delay) {
-    clearTimeout(liveTimer);
-    liveTimer = setTimeout(() => loadLive().catch(() => {}), delay);
-  }
+}
+for (const id of ["chart-name", "chart-lang", "chart-size"]) $(id).addEventListener("change", updateDownloads);
 
-  // --- downloads ----------------------------------------------------------------------
-  function updateDownloads() {
-    const name = $("chart-name").value;
-    const q = new URLSearchParams({ lang: $("chart-lang").value, size: $("chart-size").value, download: "1" });
-    if (state.at) q.set("at", state.at);
-    if (name === "by_hour" && state.picks.size) q.set("provinces", [...state.picks].join(","));
-    for (const a of document.querySelectorAll("#downloads a.dl")) {
-      a.href = `/charts/${name}.${a.dataset.format}?${q.toString()}`;
-    }
-  }
-  for (const id of ["chart-name", "chart-lang", "chart-size"]) $(id).addEventListener("change", updateDownloads);
-
-  // --- the live feed ------------------------------------------------------------------
-  let socket = null;
-  let backoff = 500;
-  function setConn(s) {
-    const conn = $("conn");
-    conn.dataset.state = s;
-    conn.textContent = { live: t.conn_live, connecting: t.conn_connecting, offline: t.conn_offline }[s];
-  }
-  function applyUpdate(u) {
-    if (!state.live) return;
-    if (u.province) {
-      const i = state.live.provinces.findIndex((p) => p.code === u.province.code);
-      if (i >= 0) {
-        const old = state.live.provinces[i];
-        state.live.provinces[i] = Object.assign({}, old, u.province, {
-          overdue: old.overdue,
-          official: old.official,
-        });
-      }
-    }
-    if (u.national) state.live.national = u.national;
-    state.live.seq = u.seq;
-    state.lastSeq = u.seq;
-  }
-  function connect() {
-    setConn("connecting");
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const since = state.lastSeq !== null ? `?since=${state.lastSeq}` : "";
-    socket = new WebSocket(`${proto}//${location.host}/ws/live/editor${since}`);
-    socket.addEventListener("message", (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (msg.type === "welcome") {
-        setConn("live");
-        backoff = 500;
-        return;
-      }
-      if (msg.type === "snapshot") {
-        state.lastSeq = msg.seq;
-        liveSoon(0);
-        return;
-      }
-      if (msg.type === "resync") return;
-      if (msg.type === "error") return;
-      const updates = msg.type === "batch" ? msg.updates : msg.type === "update" ? [msg] : [];
-      if (!updates.length) return;
-      if (state.lastSeq !== null && updates[0].prev !== state.lastSeq) {
-        socket.close(); // missed something: rejoin with since=
-        return;
-      }
-      for (const u of updates) applyUpdate(u);
-      if (!state.at && state.live) {
-        state.shown = state.live;
-        drawNational(state.live);
-        drawTable();
-        mapSoon(1500);
-      }
-      liveSoon(800); // overdue flags and official figures are the server's to compute
-      queueSoon(800);
-    });
-    socket.addEventListener("close", () => {
-      setConn("offline");
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 15000);
-    });
-  }
-
-  // --- the review queue ---------------------------------------------------------------
-  let queueTimer = null;
-  function queueSoon(delay) {
-    clearTimeout(queueTimer);
-    queueTimer = setTimeout(() => loadQueue().catch(() => {}), delay);
-  }
-  async function loadQueue() {
-    const body = await api("/editor/api/queue");
-    state.queue = body.items;
-    drawQueue();
-  }
-  function itemText(item) {
-    const d = item.data || {};
-    if (item.kind === "turnout") {
-      let s = fmtPct(item.turnout_pct);
-      if (item.prev_pct !== null && item.prev_pct !== undefined) {
-        s += " · " + t.prev_figure.replace("{pct}", fmtPct(item.prev_pct)).replace("{t}", hm(item.prev_as_of));
-      }
-      if (item.neighbours_pct !== null && item.neighbours_pct !== undefined) {
-        s += ` · ${t.reason_neighbours}: ${fmtPct(item.neighbours_pct)}`;
-      }
-      return s;
-    }
-    if (item.kind === "security") {
-      return `[${c["severity_" + d.severity] || d.severity}] ${d.text}${d.location ? " — " + d.location : ""}`;
-    }
-    return d.text || JSON.stringify(d);
-  }
-  function drawQueue() {
-    const list = $("queue");
-    const open = new Set([...list.querySelectorAll("li[data-open='1']")].map((li) => li.dataset.id));
-    // Live updates redraw the queue: keep what an editor is typing, and where.
-    const drafts = new Map(
-      [...list.querySelectorAll("li[data-id] .why")].map((w) => [w.closest("li").dataset.id, w.value])
-    );
-    const active = document.activeElement;
-    const typingIn = active && active.classList.contains("why") ? active.closest("li").dataset.id : null;
-    list.replaceChildren();
-    const pending = state.queue.filter((i) => !i.retracted && !i.verified && (i.audience === "internal" || i.kind === "turnout"));
-    $("queue-count").textContent = pending.length ? `(${pending.length})` : "";
-    if (!state.queue.length) {
-      list.append(el("li", { class: "empty" }, t.queue_empty));
-      return;
-    }
-    for (const item of state.queue) {
-      const why = el("input", { type: "text", class: "why", placeholder: t.why, maxlength: "2000", "aria-label": t.why });
-      why.value = drafts.get(item.id) || "";
-      const msg = el("span", { class: "msg", role: "status" });
-      const actions = el("div", { class: "actions" });
-      const act = async (action) => {
-        if (action === "annotate" && !why.value.trim()) {
-          msg.textContent = t.why_required;
-          why.focus();
-          return;
-        }
-        if (action === "retract" && !window.confirm(t.confirm_retract)) return;
-        try {
-          const out = await api(`/editor/api/reports/${item.id}/${action}`, { json: { why: why.value } });
-          msg.textContent = out.outcome === "done" ? t.done : out.outcome;
-          why.value = "";
-          await loadQueue();
-          liveSoon(0);
-          if (action === "retract") mapSoon(300);
-        } catch (e) {
-          msg.textContent = t.error.replace("{m}", e.message);
-        }
-      };
-      if (!item.verified && !item.retracted) actions.append(el("button", { type: "button", "data-action": "verify", onclick: () => act("verify") }, t.act_verify));
-      if ((item.kind === "security" || item.kind === "note") && item.audience === "internal" && !item.retracted) {
-        actions.append(el("button", { type: "button", "data-action": "publish", onclick: () => act("publish") }, t.act_publish));
-      }
-      if (!item.retracted) actions.append(el("button", { type: "button", class: "danger", "data-action": "retract", onclick: () => act("retract") }, t.act_retract));
-      actions.append(el("button", { type: "button", "data-action": "annotate", onclick: () => act("annotate") }, t.act_annotate));
-      const audit = el("ol", { class: "audit" });
-      const toggle = el("button", {
-        type: "button",
-        class: "link",
-        onclick: async () => {
-          const li = toggle.closest("li");
-          const opening = li.dataset.open !== "1";
-          li.dataset.open = opening ? "1" : "0";
-          if (opening) await loadAudit(item.id, audit);
-        },
-      }, t.audit);
-      const statusChips = [
-        item.verified ? el("span", { class: "chip ok" }, t.st_verified) : null,
-        item.retracted ? el("span", { class: "chip bad" }, t.st_retracted) : null,
-        item.kind === "security" || item.kind === "note"
-          ? el("span", { class: "chip " + (item.audience === "public" ? "pub" : "int") }, item.audience === "public" ? t.st_public : t.st_internal)
-          : null,
-      ];
-      const li = el(
-        "li",
-        { "data-id": item.id, "data-kind": item.kind, "data-retracted": item.retracted ? "1" : "0", "data-open": open.has(item.id) ? "1" : "0" },
-        el(
-          "div",
-          { class: "head" },
-          el("strong", {}, item.province_name),
-          el("span", { class: "kind" }, c["kind_" + item.kind] || item.kind),
-          el("time", { datetime: item.as_of }, dmhm(item.as_of)),
-          ...item.reasons.map((r) => el("span", { class: "chip reason", "data-reason": r }, t["reason_" + r] || r)),
-          ...statusChips
-        ),
-        el("p", { class: "text" }, itemText(item)),
-        el("div", { class: "controls" }, why, actions, toggle, msg),
-        audit
-      );
-      list.append(li);
-      if (open.has(item.id)) loadAudit(item.id, audit);
-      if (typingIn === item.id) {
-        why.focus();
-        why.setSelectionRange(why.value.length, why.value.length);
-      }
-    }
-  }
-  async function loadAudit(id, box) {
-    const body = await api(`/editor/api/reports/${id}`);
-    box.replaceChildren();
-    if (!body.audit.length) box.append(el("li", { class: "empty" }, t.audit_empty));
-    for (const a of body.audit) {
-      box.append(el("li", {}, el("time", { datetime: a.at }, dmhm(a.at)), ` ${t["act_" + a.action] || a.action} · ${a.actor || a.role || ""}`, a.why ? ` — ${a.why}` : ""));
-    }
-  }
-
-  // --- official figures ---------------------------------------------------------------
-  async function loadOfficial() {
-    const body = await api("/editor/api/official");
-    const tbody = $("official-list");
-    tbody.replaceChildren();
-    if (!body.items.length) tbody.append(el("tr", {}, el("td", { class: "empty" }, t.official_empty)));
-    for (const o of body.items) {
-      tbody.append(
-        el(
-          "tr",
-          { "data-id": o.id },
-          el("td", {}, o.province ? provinceName(o.province) : t.scope_national),
-          el("td", {}, dmhm(o.as_of)),
-          el("td", { class: "num" }, fmtPct(o.turnout_pct)),
-          el("td", { class: "num" }, `${t.ours} ${fmtPct(o.ours_pct)}`),
-          el("td", { class: "num", "data-warn": Math.abs(o.diff || 0) >= 0.5 ? "1" : "0" }, fmtDiff(o.diff)),
-          el("td", {}, o.source),
-          el(
-            "td",
-            {},
-            el("button", {
-              type: "button",
-              class: "link",
-              onclick: async () => {
-                await api(`/editor/api/official/${o.id}/withdraw`, { json: {} });
-                await loadOfficial();
-                liveSoon(0);
-              },
-            }, t.withdraw)
-          )
-        )
-      );
-    }
-  }
-  $("official-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const f = new FormData(ev.target);
-    const msg = $("official-msg");
-    try {
-      await api("/editor/api/official", {
-        json: {
-          province: f.get("province") || null,
-          turnout_pct: f.get("turnout_pct"),
-          as_of: f.get("as_of"),
-          source: f.get("source"),
-        },
+// --- the live feed (feed.js: since=, prev, batch, resync, backoff) ------------------
+function setConn(s) {
+  const conn = $("conn");
+  conn.dataset.state = s;
+  conn.textContent = { live: t.conn_live, connecting: t.conn_connecting, offline: t.conn_offline }[s];
+}
+function applyUpdate(u) {
+  if (!state.live) return;
+  if (u.province) {
+    const i = state.live.provinces.findIndex((p) => p.code === u.province.code);
+    if (i >= 0) {
+      const old = state.live.provinces[i];
+      state.live.provinces[i] = Object.assign({}, old, u.province, {
+        overdue: old.overdue,
+        official: old.official,
       });
-      msg.textContent = t.done;
-      msg.dataset.ok = "1";
-      ev.target.reset();
-      await loadOfficial();
-      liveSoon(0);
-    } catch (e) {
-      msg.textContent = t.error.replace("{m}", e.message);
-      msg.dataset.ok = "0";
-    }
-  });
-
-  // --- photos -------------------------------------------------------------------------
-  async function loadPhotos() {
-    const body = await api("/editor/api/photos?status=pending");
-    const list = $("photos");
-    list.replaceChildren();
-    $("photo-count").textContent = body.photos.length ? `(${body.photos.length})` : "";
-    if (!body.photos.length) list.append(el("li", { class: "empty" }, t.photos_empty));
-    for (const p of body.photos) {
-      const review = async (decision) => {
-        await api(`/editor/api/photos/${p.id}/${decision}`, { json: {} });
-        await loadPhotos();
-      };
-      list.append(
-        el(
-          "li",
-          { "data-id": p.id },
-          el("img", { src: p.url, alt: p.caption, loading: "lazy", width: "160", height: String(Math.round((160 * p.height) / p.width)) }),
-          el("p", {}, el("strong", {}, p.province_name), " · ", p.caption),
-          el(
-            "div",
-            { class: "actions" },
-            el("button", { type: "button", onclick: () => review("approve") }, t.approve),
-            el("button", { type: "button", class: "danger", onclick: () => review("reject") }, t.reject)
-          )
-        )
-      );
     }
   }
-
-  // --- tokens (admins) ----------------------------------------------------------------
-  async function loadTokens() {
-    if (!$("token-list")) return;
-    const body = await api("/editor/api/tokens");
-    const tbody = $("token-list");
-    tbody.replaceChildren();
-    for (const tok of body.tokens.slice(0, 200)) {
-      tbody.append(
-        el(
-          "tr",
-          { "data-revoked": tok.revoked_at ? "1" : "0" },
-          el("td", {}, "#" + tok.id),
-          el("td", {}, t["role_" + tok.role] || tok.role),
-          el("td", {}, tok.province ? provinceName(tok.province) : ""),
-          el("td", {}, tok.label || ""),
-          el(
-            "td",
-            {},
-            tok.revoked_at
-              ? t.revoked
-              : el("button", {
-                  type: "button",
-                  class: "link danger",
-                  onclick: async () => {
-                    await api(`/editor/api/tokens/${tok.id}/revoke`, { json: {} });
-                    await loadTokens();
-                  },
-                }, t.revoke)
-          )
-        )
-      );
-    }
+  if (u.national) state.live.national = u.national;
+  state.live.seq = u.seq;
+}
+function applied() {
+  if (!state.at && state.live) {
+    state.shown = state.live;
+    drawNational(state.live);
+    drawTable();
+    mapSoon(1500);
   }
-  if ($("token-form")) {
-    $("token-form").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const f = new FormData(ev.target);
-      const msg = $("token-msg");
+  liveSoon(800); // overdue flags and official figures are the server's to compute
+  queueSoon(800);
+}
+let updated = false;
+const feed = new LiveFeed("/ws/live/editor", {
+  backoffMaxMs: 15000,
+  on: {
+    state: (s) => setConn(s === "down" ? "offline" : "connecting"), // "live" once welcomed
+    welcome: () => setConn("live"),
+    snapshot: () => liveSoon(0),
+    update: (u) => {
+      applyUpdate(u);
+      updated = true;
+    },
+    settled: () => {
+      if (updated) applied(); // once per message, a batch included
+      updated = false;
+    },
+    clock: (msg) => {
+      if (!clock.set(msg)) return;
+      setupSlider();
+      momentLabel();
+    },
+  },
+});
+
+// --- the review queue ---------------------------------------------------------------
+let queueTimer = null;
+function queueSoon(delay) {
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(() => loadQueue().catch(() => {}), delay);
+}
+async function loadQueue() {
+  const body = await api("/editor/api/queue");
+  state.queue = body.items;
+  drawQueue();
+}
+function itemText(item) {
+  const d = item.data || {};
+  if (item.kind === "turnout") {
+    let s = fmtPct(item.turnout_pct);
+    if (item.prev_pct !== null && item.prev_pct !== undefined) {
+      s += " · " + t.prev_figure.replace("{pct}", fmtPct(item.prev_pct)).replace("{t}", hm(item.prev_as_of));
+    }
+    if (item.neighbours_pct !== null && item.neighbours_pct !== undefined) {
+      s += ` · ${t.reason_neighbours}: ${fmtPct(item.neighbours_pct)}`;
+    }
+    return s;
+  }
+  if (item.kind === "security") {
+    return `[${c["severity_" + d.severity] || d.severity}] ${d.text}${d.location ? " — " + d.location : ""}`;
+  }
+  return d.text || JSON.stringify(d);
+}
+function drawQueue() {
+  const list = $("queue");
+  const open = new Set([...list.querySelectorAll("li[data-open='1']")].map((li) => li.dataset.id));
+  // Live updates redraw the queue: keep what an editor is typing, and where.
+  const drafts = new Map(
+    [...list.querySelectorAll("li[data-id] .why")].map((w) => [w.closest("li").dataset.id, w.value])
+  );
+  const active = document.activeElement;
+  const typingIn = active && active.classList.contains("why") ? active.closest("li").dataset.id : null;
+  list.replaceChildren();
+  const pending = state.queue.filter((i) => !i.retracted && !i.verified && (i.audience === "internal" || i.kind === "turnout"));
+  $("queue-count").textContent = pending.length ? `(${pending.length})` : "";
+  if (!state.queue.length) {
+    list.append(el("li", { class: "empty" }, t.queue_empty));
+    return;
+  }
+  for (const item of state.queue) {
+    const why = el("input", { type: "text", class: "why", placeholder: t.why, maxlength: "2000", "aria-label": t.why });
+    why.value = drafts.get(item.id) || "";
+    const msg = el("span", { class: "msg", role: "status" });
+    const actions = el("div", { class: "actions" });
+    const act = async (action) => {
+      if (action === "annotate" && !why.value.trim()) {
+        msg.textContent = t.why_required;
+        why.focus();
+        return;
+      }
+      if (action === "retract" && !window.confirm(t.confirm_retract)) return;
       try {
-        const out = await api("/editor/api/tokens", {
-          json: { role: f.get("role"), province: f.get("role") === "bureau" ? f.get("province") : null, label: f.get("label") },
-        });
-        msg.replaceChildren(t.new_token + " ", el("code", {}, out.token));
-        await loadTokens();
+        const out = await api(`/editor/api/reports/${item.id}/${action}`, { json: { why: why.value } });
+        msg.textContent = out.outcome === "done" ? t.done : out.outcome;
+        why.value = "";
+        await loadQueue();
+        liveSoon(0);
+        if (action === "retract") mapSoon(300);
       } catch (e) {
         msg.textContent = t.error.replace("{m}", e.message);
       }
-    });
+    };
+    if (!item.verified && !item.retracted) actions.append(el("button", { type: "button", "data-action": "verify", onclick: () => act("verify") }, t.act_verify));
+    if ((item.kind === "security" || item.kind === "note") && item.audience === "internal" && !item.retracted) {
+      actions.append(el("button", { type: "button", "data-action": "publish", onclick: () => act("publish") }, t.act_publish));
+    }
+    if (!item.retracted) actions.append(el("button", { type: "button", class: "danger", "data-action": "retract", onclick: () => act("retract") }, t.act_retract));
+    actions.append(el("button", { type: "button", "data-action": "annotate", onclick: () => act("annotate") }, t.act_annotate));
+    const audit = el("ol", { class: "audit" });
+    const toggle = el("button", {
+      type: "button",
+      class: "link",
+      onclick: async () => {
+        const li = toggle.closest("li");
+        const opening = li.dataset.open !== "1";
+        li.dataset.open = opening ? "1" : "0";
+        if (opening) await loadAudit(item.id, audit);
+      },
+    }, t.audit);
+    const statusChips = [
+      item.verified ? el("span", { class: "chip ok" }, t.st_verified) : null,
+      item.retracted ? el("span", { class: "chip bad" }, t.st_retracted) : null,
+      item.kind === "security" || item.kind === "note"
+        ? el("span", { class: "chip " + (item.audience === "public" ? "pub" : "int") }, item.audience === "public" ? t.st_public : t.st_internal)
+        : null,
+    ];
+    const li = el(
+      "li",
+      { "data-id": item.id, "data-kind": item.kind, "data-retracted": item.retracted ? "1" : "0", "data-open": open.has(item.id) ? "1" : "0" },
+      el(
+        "div",
+        { class: "head" },
+        el("strong", {}, item.province_name),
+        el("span", { class: "kind" }, c["kind_" + item.kind] || item.kind),
+        el("time", { datetime: item.as_of }, dmhm(item.as_of)),
+        ...item.reasons.map((r) => el("span", { class: "chip reason", "data-reason": r }, t["reason_" + r] || r)),
+        ...statusChips
+      ),
+      el("p", { class: "text" }, itemText(item)),
+      el("div", { class: "controls" }, why, actions, toggle, msg),
+      audit
+    );
+    list.append(li);
+    if (open.has(item.id)) loadAudit(item.id, audit);
+    if (typingIn === item.id) {
+      why.focus();
+      why.setSelectionRange(why.value.length, why.value.length);
+    }
   }
+}
+async function loadAudit(id, box) {
+  const body = await api(`/editor/api/reports/${id}`);
+  box.replaceChildren();
+  if (!body.audit.length) box.append(el("li", { class: "empty" }, t.audit_empty));
+  for (const a of body.audit) {
+    box.append(el("li", {}, el("time", { datetime: a.at }, dmhm(a.at)), ` ${t["act_" + a.action] || a.action} · ${a.actor || a.role || ""}`, a.why ? ` — ${a.why}` : ""));
+  }
+}
 
-  // --- tabs ---------------------------------------------------------------------------
-  document.querySelector(".tabs").addEventListener("click", (ev) => {
-    const b = ev.target.closest("button[data-tab]");
-    if (!b) return;
-    for (const x of document.querySelectorAll(".tabs button")) x.setAttribute("aria-selected", String(x === b));
-    for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== "tab-" + b.dataset.tab;
-    const load = { queue: loadQueue, official: loadOfficial, photos: loadPhotos, tokens: loadTokens }[b.dataset.tab];
-    if (load) load().catch(() => {});
+// --- official figures ---------------------------------------------------------------
+async function loadOfficial() {
+  const body = await api("/editor/api/official");
+  const tbody = $("official-list");
+  tbody.replaceChildren();
+  if (!body.items.length) tbody.append(el("tr", {}, el("td", { class: "empty" }, t.official_empty)));
+  for (const o of body.items) {
+    tbody.append(
+      el(
+        "tr",
+        { "data-id": o.id },
+        el("td", {}, o.province ? provinceName(o.province) : t.scope_national),
+        el("td", {}, dmhm(o.as_of)),
+        el("td", { class: "num" }, fmtPct(o.turnout_pct)),
+        el("td", { class: "num" }, `${c.agency} ${fmtPct(o.ours_pct)}`),
+        el("td", { class: "num", "data-warn": Math.abs(o.diff || 0) >= 0.5 ? "1" : "0" }, fmtDiff(o.diff)),
+        el("td", {}, o.source),
+        el(
+          "td",
+          {},
+          el("button", {
+            type: "button",
+            class: "link",
+            onclick: async () => {
+              await api(`/editor/api/official/${o.id}/withdraw`, { json: {} });
+              await loadOfficial();
+              liveSoon(0);
+            },
+          }, t.withdraw)
+        )
+      )
+    );
+  }
+}
+$("official-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const msg = $("official-msg");
+  try {
+    await api("/editor/api/official", {
+      json: {
+        province: f.get("province") || null,
+        turnout_pct: f.get("turnout_pct"),
+        as_of: f.get("as_of"),
+        source: f.get("source"),
+      },
+    });
+    msg.textContent = t.done;
+    msg.dataset.ok = "1";
+    ev.target.reset();
+    await loadOfficial();
+    liveSoon(0);
+  } catch (e) {
+    msg.textContent = t.error.replace("{m}", e.message);
+    msg.dataset.ok = "0";
+  }
+});
+
+// --- photos -------------------------------------------------------------------------
+async function loadPhotos() {
+  const body = await api("/editor/api/photos?status=pending");
+  const list = $("photos");
+  list.replaceChildren();
+  $("photo-count").textContent = body.photos.length ? `(${body.photos.length})` : "";
+  if (!body.photos.length) list.append(el("li", { class: "empty" }, t.photos_empty));
+  for (const p of body.photos) {
+    const review = async (decision) => {
+      await api(`/editor/api/photos/${p.id}/${decision}`, { json: {} });
+      await loadPhotos();
+    };
+    list.append(
+      el(
+        "li",
+        { "data-id": p.id },
+        el("img", { src: p.url, alt: p.caption, loading: "lazy", width: "160", height: String(Math.round((160 * p.height) / p.width)) }),
+        el("p", {}, el("strong", {}, p.province_name), " · ", p.caption),
+        el(
+          "div",
+          { class: "actions" },
+          el("button", { type: "button", onclick: () => review("approve") }, t.approve),
+          el("button", { type: "button", class: "danger", onclick: () => review("reject") }, t.reject)
+        )
+      )
+    );
+  }
+}
+
+// --- tokens (admins) ----------------------------------------------------------------
+async function loadTokens() {
+  if (!$("token-list")) return;
+  const body = await api("/editor/api/tokens");
+  const tbody = $("token-list");
+  tbody.replaceChildren();
+  for (const tok of body.tokens.slice(0, 200)) {
+    tbody.append(
+      el(
+        "tr",
+        { "data-revoked": tok.revoked_at ? "1" : "0" },
+        el("td", {}, "#" + tok.id),
+        el("td", {}, t["role_" + tok.role] || tok.role),
+        el("td", {}, tok.province ? provinceName(tok.province) : ""),
+        el("td", {}, tok.label || ""),
+        el(
+          "td",
+          {},
+          tok.revoked_at
+            ? t.revoked
+            : el("button", {
+                type: "button",
+                class: "link danger",
+                onclick: async () => {
+                  await api(`/editor/api/tokens/${tok.id}/revoke`, { json: {} });
+                  await loadTokens();
+                },
+              }, t.revoke)
+        )
+      )
+    );
+  }
+}
+if ($("token-form")) {
+  $("token-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const msg = $("token-msg");
+    try {
+      const out = await api("/editor/api/tokens", {
+        json: { role: f.get("role"), province: f.get("role") === "bureau" ? f.get("province") : null, label: f.get("label") },
+      });
+      msg.replaceChildren(t.new_token + " ", el("code", {}, out.token));
+      await loadTokens();
+    } catch (e) {
+      msg.textContent = t.error.replace("{m}", e.message);
+    }
   });
+}
 
-  // --- start --------------------------------------------------------------------------
+// --- tabs ---------------------------------------------------------------------------
+document.querySelector(".tabs").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-tab]");
+  if (!b) return;
+  for (const x of document.querySelectorAll(".tabs button")) x.setAttribute("aria-selected", String(x === b));
+  for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== "tab-" + b.dataset.tab;
+  const load = { queue: loadQueue, official: loadOfficial, photos: loadPhotos, tokens: loadTokens }[b.dataset.tab];
+  if (load) load().catch(() => {});
+});
+
+// --- start --------------------------------------------------------------------------
+setupSlider();
+updateDownloads();
+loadLive()
+  .then(() => {
+    feed.start();
+    drawMap();
+  })
+  .catch(() => setConn("offline"));
+loadQueue().catch(() => {});
+loadPhotos().catch(() => {});
+setInterval(() => {
   setupSlider();
-  updateDownloads();
-  loadLive()
-    .then(() => {
-      connect();
-      drawMap();
-    })
-    .catch(() => setConn("offline"));
-  loadQueue().catch(() => {});
-  loadPhotos().catch(() => {});
-  setInterval(() => {
-    setupSlider();
-    if (!state.at) liveSoon(0); // checkpoints pass with the clock, not only with reports
-  }, 30000);
-  window.addEventListener("load", () => mapSoon(0));
-})();
+  if (!state.at) liveSoon(0); // checkpoints pass with the clock, not only with reports
+}, 30000);
+window.addEventListener("load", () => mapSoon(0));

@@ -4,11 +4,16 @@
  */
 "use strict";
 
-const CACHE = "votewire-report-v1";
+const CACHE = "votewire-report-v2";
 const FONTS = "/static/vendor/fonts/";
 const SHELL = [
   "/report",
   "/static/report.js",
+  "/static/report-outbox.js",
+  "/static/feed.js",
+  "/static/format.js",
+  "/static/labels.js",
+  "/static/clock.js",
   "/static/report.css",
   `${FONTS}noto-sans-vietnamese-400-normal.woff2`,
   `${FONTS}noto-sans-vietnamese-700-normal.woff2`,
