@@ -271,8 +271,9 @@ def _invalid_from(exc: ValidationError, *, id: str | None, prefix: str = "") -> 
         )
     if err["input"] is None and err["type"] != "missing":
         return Invalid(
-            f"Trường {field} là null: bỏ hẳn trường nếu không có giá trị, hoặc gửi giá trị",
-            f"{field} is null: leave the field out or send a value (null is not the default)",
+            f"Trường {field} là null: hãy gửi giá trị (trường không bắt buộc thì bỏ hẳn đi)",
+            f"{field} is null: send a value, or leave an optional field out "
+            "(null never means the default)",
             field=field,
             id=id,
         )
