@@ -1,110 +1,287 @@
-"""Who is asking: bearer tokens (bureau / editor / admin), checked against their hashes.
+"""Who is asking, decided once per connection: bearer tokens and the editors' session.
 
 Tokens are 32 random bytes, url-safe; the database keeps only their SHA-256. The lookup is
 by hash (an index probe that reveals nothing about how much of a guess was right) and the
 hash found is compared again with `hmac.compare_digest` (`store.find_bearer`).
+
+`TokenBackend` (Starlette's `AuthenticationBackend`, run by `AuthenticationMiddleware`)
+reads `Authorization: Bearer <token>` (parsed here and nowhere else) or, without that
+header, the desk's session cookie: the token's id and the editor's name, signed with
+itsdangerous (key: `VOTEWIRE_SECRET`, or one generated once and kept in
+`VOTEWIRE_DATA/secret`, mode 0600), valid `VOTEWIRE_SESSION_H` hours and only while the
+token is not revoked (checked on every request). The caller becomes `request.user` (a
+`Caller`) with its role's scopes: `authenticated`, `bureau`, `editor` (editors and
+admins) or `admin`. A credential that is unknown, revoked or malformed leaves the request
+anonymous: public routes do not care, guarded ones refuse.
+
+`requires(scope)` guards a route: anonymous → 401 `auth_failed`; a request made with the
+cookie that changes state from another site's page → 403 `forbidden`; a caller without
+the scope → 403 `forbidden`. The refusals are rendered by `server.errors.handler`.
+Sockets authenticate with their first frame instead (`server.hello`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import functools
+import os
 import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    BaseUser,
+)
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
-from ingest.errors import ContractError, Invalid, auth_failed, unavailable
-from ingest.messages import HelloMsg, parse_frame
+from ingest.errors import ContractError, Forbidden, auth_failed, unavailable
 from server import store
+from server.errors import error_json
+from server.settings import ConfigError, Settings
+from server.state import Votewire, votewire
 
-HELLO_TIMEOUT_S = 15.0
-CLOSE_AUTH = 4401
-CLOSE_TRY_LATER = 1013
+TOKEN_MAX = 512
+SESSION_COOKIE = "votewire_editor"
+SESSION_SALT = "votewire.editor.session"
+EDITOR_ROLES = ("editor", "admin")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SCOPES = {
+    "bureau": ("authenticated", "bureau"),
+    "editor": ("authenticated", "editor"),
+    "admin": ("authenticated", "editor", "admin"),
+}
+"""What each role may do: an admin is also an editor."""
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def bearer_for(app, token: str) -> store.Bearer | None:
+async def bearer_for(state: Votewire, token: str) -> store.Bearer | None:
     """The bearer of `token`, None when unknown or revoked; `Unavailable` if the database is."""
     try:
-        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-            bearer = await store.find_bearer(conn, token)
+        async with store.acquire(state.pool, state.settings.db_timeout_s) as conn:
+            return await store.find_bearer(conn, token)
     except ContractError:
         raise
     except Exception as exc:
         raise unavailable() from exc
-    return bearer
 
 
-async def send_json(ws: WebSocket, message: dict) -> None:
-    await ws.send_text(json.dumps(message, ensure_ascii=False))
+def clean_token(raw: str) -> str | None:
+    """A token as typed or sent, stripped; None when empty or too long to be one."""
+    token = raw.strip()
+    return token if token and len(token) <= TOKEN_MAX else None
 
 
-async def socket_hello(ws: WebSocket, roles: tuple[str, ...]) -> store.Bearer | None:
-    """Read the first frame, which must be a `hello` with a token of one of `roles`.
-    Answers `auth_failed` + close 4401, or `unavailable` + close 1013; returns the bearer
-    after the caller has been sent nothing yet (the caller sends `welcome`)."""
-    app = ws.app.state.votewire
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization` header value, None unless it is `Bearer <token>`."""
+    scheme, _, token = header.partition(" ")
+    return clean_token(token) if scheme.lower() == "bearer" else None
+
+
+# --- the session cookie -------------------------------------------------------------------
+
+
+def secret_key(settings: Settings) -> str:
+    """`settings.secret`, else the key kept in `data_dir/secret` (created once, 0600)."""
+    if settings.secret:
+        return settings.secret
+    path = Path(settings.data_dir) / "secret"
+    for _ in range(50):
+        try:
+            value = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            value = None
+        if value:
+            return value
+        if value is None:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            value = secrets.token_urlsafe(48)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(value + "\n")
+            return value
+        time.sleep(0.02)  # another process is writing it
+    raise ConfigError(f"{path} is empty: delete it or set VOTEWIRE_SECRET")
+
+
+def signer(conn: HTTPConnection) -> URLSafeTimedSerializer:
+    """The app's session signer, made at first use (that is when the key file is created)."""
+    found = getattr(conn.app.state, "editor_sessions", None)
+    if found is None:
+        key = secret_key(votewire(conn).settings)
+        found = conn.app.state.editor_sessions = URLSafeTimedSerializer(key, salt=SESSION_SALT)
+    return found
+
+
+def session_value(conn: HTTPConnection, token_id: int, name: str) -> str:
+    """The signed cookie value naming an editor's token (never the token itself)."""
+    return signer(conn).dumps({"t": token_id, "n": name})
+
+
+def read_session(conn: HTTPConnection) -> dict | None:
+    raw = conn.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
     try:
-        message = await asyncio.wait_for(ws.receive(), HELLO_TIMEOUT_S)
-    except TimeoutError:
-        await _refuse(ws, auth_failed(), CLOSE_AUTH)
+        data = signer(conn).loads(raw, max_age=votewire(conn).settings.desk.session_s)
+    except BadSignature:
         return None
-    except WebSocketDisconnect:
-        return None
-    if message["type"] == "websocket.disconnect":
-        return None
-    raw = message.get("text") if message.get("text") is not None else message.get("bytes")
-    try:
-        hello = parse_frame(raw or b"")
-        if not isinstance(hello, HelloMsg):
-            raise Invalid("Bản tin đầu tiên phải là hello", "The first message must be a hello")
-    except ContractError:
-        await _refuse(ws, auth_failed(), CLOSE_AUTH)
-        return None
-    try:
-        bearer = await bearer_for(app, hello.token)
-    except ContractError as exc:
-        await _refuse(ws, exc, CLOSE_TRY_LATER)
-        return None
-    if bearer is None or bearer.role not in roles:
-        await _refuse(ws, auth_failed(), CLOSE_AUTH)
-        return None
-    return bearer
+    return data if isinstance(data, dict) and isinstance(data.get("t"), int) else None
 
 
-async def _refuse(ws: WebSocket, error: ContractError, code: int) -> None:
-    try:
-        await send_json(ws, error.to_wire())
-        await ws.close(code)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
+def same_origin(conn: HTTPConnection) -> bool:
+    """The request comes from a page of this server (or from no page at all: a script).
+
+    Browsers say where a request comes from in `Sec-Fetch-Site` (current ones) or `Origin`;
+    an `Origin` of "null" (a sandboxed or privacy-stripped context) is not ours."""
+    site = conn.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == conn.headers.get("host", "") != ""
 
 
-async def welcome(ws: WebSocket, bearer: store.Bearer) -> bool:
-    """Send `welcome` (with the server's `last_seq`); False when the database is down."""
-    app = ws.app.state.votewire
-    try:
-        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-            last = await store.last_seq(conn)
-    except Exception:
-        await _refuse(ws, unavailable(), CLOSE_TRY_LATER)
-        return False
-    province = None
-    if bearer.province:
-        p = app.provinces[bearer.province]
-        province = {"code": p.code, "name": p.name}
-    await send_json(
-        ws,
-        {
-            "type": "welcome",
-            "province": province,
-            "role": bearer.role,
-            "server_time": app.now_local().isoformat(timespec="seconds"),
-            "last_seq": last,
-            "rehearsal": app.settings.election.rehearsal,
-        },
-    )
-    return True
+# --- the backend --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller(BaseUser):
+    """An authenticated caller: its token, the name an editor signed in with, and how."""
+
+    bearer: store.Bearer
+    name: str | None
+    via: str
+    """"bearer" (the Authorization header) or "session" (the desk's cookie)."""
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.actor
+
+    @property
+    def identity(self) -> str:
+        return str(self.bearer.token_id)
+
+    @property
+    def actor(self) -> str:
+        return self.name or f"{self.bearer.role} #{self.bearer.token_id}"
+
+
+class Unverifiable(AuthenticationError):
+    """The credential could not be checked (the database is away)."""
+
+    def __init__(self, error: ContractError) -> None:
+        super().__init__(error.message_en)
+        self.error = error
+
+
+class TokenBackend(AuthenticationBackend):
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Caller] | None:
+        header = conn.headers.get("authorization")
+        session = None
+        if header is None:
+            session = read_session(conn)
+            if session is None:
+                return None
+        state = votewire(conn)
+        try:
+            if session is None:
+                token = bearer_token(header or "")
+                bearer = await bearer_for(state, token) if token else None
+            else:
+                async with store.acquire(state.pool, state.settings.db_timeout_s) as db:
+                    bearer = await store.bearer_by_id(db, session["t"])
+        except ContractError as exc:
+            raise Unverifiable(exc) from exc
+        if bearer is None:
+            return None
+        if session is None:
+            caller = Caller(bearer, None, "bearer")
+        else:
+            caller = Caller(bearer, session.get("n") or None, "session")
+        return AuthCredentials(list(SCOPES[bearer.role])), caller
+
+
+def on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
+    """`AuthenticationMiddleware`'s answer when a credential could not be checked."""
+    return error_json(exc.error if isinstance(exc, Unverifiable) else auth_failed())
+
+
+# --- the guard ----------------------------------------------------------------------------
+
+
+def forbidden(vi: str = "Chỉ dành cho biên tập viên", en: str = "Editors only") -> Forbidden:
+    return Forbidden(vi, en)
+
+
+def _wrong_role(scope: str) -> ContractError:
+    if scope == "admin":
+        return forbidden("Chỉ dành cho quản trị viên", "Admins only")
+    return forbidden()
+
+
+def check(
+    conn: HTTPConnection,
+    scope: str,
+    wrong_role: Callable[[str], ContractError] = _wrong_role,
+) -> Caller:
+    """The caller if it holds `scope`, else the refusal (see the module docstring)."""
+    user = conn.user
+    if not isinstance(user, Caller):
+        raise auth_failed()
+    if user.via == "session" and conn.scope.get("method", "GET") not in SAFE_METHODS:
+        if not same_origin(conn):
+            raise forbidden("Yêu cầu từ trang khác", "Cross-site request refused")
+    if scope not in conn.auth.scopes:
+        raise wrong_role(scope)
+    return user
+
+
+def caller(conn: HTTPConnection) -> Caller:
+    """The caller of a guarded route (`requires` has checked it)."""
+    user = conn.user
+    assert isinstance(user, Caller)
+    return user
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def requires(
+    scope: str, *, wrong_role: Callable[[str], ContractError] = _wrong_role
+) -> Callable[[Endpoint], Endpoint]:
+    """Guard an endpoint: only callers holding `scope` get through (`check`)."""
+
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            check(request, scope, wrong_role)
+            return await endpoint(request)
+
+        guarded.required_scope = scope  # type: ignore[attr-defined]
+        return guarded
+
+    return wrap
+
+
+def required_scope(endpoint: Any) -> str | None:
+    """The scope `requires` guards `endpoint` with (None: not guarded)."""
+    return getattr(endpoint, "required_scope", None)

@@ -12,11 +12,13 @@ import logging
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ingest.errors import ContractError, Invalid, auth_failed, too_large
+from ingest.errors import ContractError, Invalid, too_large
 from ingest.messages import HelloMsg, loads, parse_frame, parse_report
-from server import auth
+from server import auth, hello
+from server.state import votewire
 
 log = logging.getLogger("votewire.bureau")
 
@@ -37,11 +39,11 @@ def _frame_id(raw: str | bytes) -> str | None:
 
 async def bureau_socket(ws: WebSocket) -> None:
     await ws.accept()
-    app = ws.app.state.votewire
+    app = votewire(ws)
     refusals = 0
     try:
-        bearer = await auth.socket_hello(ws, roles=("bureau", "editor", "admin"))
-        if bearer is None or not await auth.welcome(ws, bearer):
+        bearer = await hello.socket_hello(ws, roles=("bureau", "editor", "admin"))
+        if bearer is None or not await hello.welcome(ws, bearer):
             return
         while True:
             message = await ws.receive()
@@ -53,7 +55,7 @@ async def bureau_socket(ws: WebSocket) -> None:
             with app.desk.answering():
                 with app.metrics.ack_latency.time():
                     answer = await _answer(app, bearer, raw)
-                await auth.send_json(ws, answer)
+                await hello.send_json(ws, answer)
             app.metrics.count(answer)
             refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
             if refusals >= app.settings.abuse_limit:
@@ -83,43 +85,27 @@ async def _answer(app, bearer, raw: str | bytes) -> dict:
         return exc.to_wire()
 
 
-def _bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-STATUS = {
-    "invalid": 422,
-    "forbidden": 403,
-    "regression": 409,
-    "rate_limited": 429,
-    "too_large": 413,
-    "unavailable": 503,
-    "auth_failed": 401,
-}
-
-
 async def post_report(request: Request) -> JSONResponse:
     """The same report body as on the socket, with the token as a bearer header; the same
-    answers (`ack` 200, or the contract `error` with a matching HTTP status)."""
-    app = request.app.state.votewire
+    answers (`ack` 200, or the contract `error` with its HTTP status, rendered by
+    `server.errors.handler`). The body's size is checked before the token."""
+    app = votewire(request)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > app.settings.max_frame:
-            err = too_large(app.settings.max_frame)
-            return JSONResponse(err.to_wire(), status_code=STATUS[err.code])
+            raise too_large(app.settings.max_frame)
     try:
-        token = _bearer_token(request)
-        bearer = await auth.bearer_for(app, token) if token else None
-        if bearer is None:
-            raise auth_failed()
+        bearer = auth.check(request, "authenticated").bearer
         answer = await app.desk.submit(parse_report(loads(body)), bearer)
-        app.metrics.count(answer)
-        return JSONResponse(answer)
     except ContractError as exc:
-        answer = exc.to_wire()
-        app.metrics.count(answer)
-        headers = {"Retry-After": "5"} if exc.code in ("unavailable", "rate_limited") else None
-        return JSONResponse(answer, status_code=STATUS[exc.code], headers=headers)
+        app.metrics.count(exc.to_wire())
+        raise
+    app.metrics.count(answer)
+    return JSONResponse(answer)
+
+
+routes = [
+    WebSocketRoute("/ws/bureau", bureau_socket),
+    Route("/api/reports", post_report, methods=["POST"]),
+]

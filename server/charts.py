@@ -17,7 +17,7 @@ it beside ours with the difference, and `by_hour` marks every official figure on
 Editors only (session cookie or editor bearer token), like every /editor endpoint: a PNG
 costs the server a browser render (about 0.2 s warm; the first one starts Chromium).
 
-The same from the shell (`add_cli`):
+The same from the shell (server/cli/exports.py):
 
     votewire chart map --at 15:00 -o map.png [--lang en] [--size social-square]
     votewire chart by_hour --at 19:00 --provinces 01,79 -o by_hour.svg
@@ -26,20 +26,24 @@ The same from the shell (`add_cli`):
 
 from __future__ import annotations
 
-import asyncio
-import sys
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from pathlib import Path
-from typing import Any
 
+import plotly.graph_objects as go
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dashboards import i18n
-from ingest.errors import ContractError, Invalid, Unavailable
-from server import editor, store
+from dashboards import export, figures, i18n
+from ingest.errors import Invalid, Unavailable
+from server import store
+from server.auth import requires
+from server.errors import not_found
+from server.jsonio import iso
+from server.picture import moment, read_picture
+from server.settings import Election
+from server.state import Votewire, votewire
 
 CHART_FORMATS = ("png", "svg", "html", "csv", "json", "plotly")
 MAX_PROVINCES = 7
@@ -47,12 +51,10 @@ OFFICIAL_MARKER = "#1f2328"
 
 
 def chart_names() -> tuple[str, ...]:
-    from dashboards import figures
-
     return tuple(figures.FIGURES)
 
 
-def timeline_moments(election, moment: datetime) -> list[datetime]:
+def timeline_moments(election: Election, moment: datetime) -> list[datetime]:
     """Every full hour from the polls' opening to their closing (or to `moment`), then
     `moment` itself (at most the end of the polling day)."""
     opens = election.at(election.polls_open)
@@ -70,18 +72,12 @@ def timeline_moments(election, moment: datetime) -> list[datetime]:
     return out
 
 
-def _iso(value: Any) -> Any:
-    return editor._default(value) if isinstance(value, datetime) else value
-
-
 async def chart_picture(
-    state, at: datetime | None, codes: tuple[str, ...] = (), *, full: bool = True
+    state: Votewire, at: datetime | None, codes: tuple[str, ...] = (), *, full: bool = True
 ) -> dict:
     """The public picture of `at` (as `/api/snapshot?at=` gives it) plus what the charts
     also need: `timeline` (national and `codes`), `revotes` and `official`. `full=False`
     skips the timeline and the re-vote list (for charts that draw neither)."""
-    from server.app import read_picture
-
     picture = await read_picture(state, internal=False, at=at)
     moment = datetime.fromisoformat(picture["at"])
     election = state.settings.election
@@ -95,7 +91,7 @@ async def chart_picture(
     for code in codes:
         timeline[code] = []
     for p in points:
-        t = _iso(p["t"])
+        t = iso(p["t"])
         nat = p["national"]
         timeline["national"].append(
             {
@@ -117,13 +113,9 @@ async def chart_picture(
                 }
             )
     picture["timeline"] = timeline
-    picture["revotes"] = [{k: _iso(v) for k, v in r.items()} for r in revotes]
+    picture["revotes"] = [{k: iso(v) for k, v in r.items()} for r in revotes]
     picture["official"] = [
-        {
-            **{k: _iso(v) for k, v in o.items() if k not in ("actor", "recorded_at")},
-            "diff": None if o["ours_pct"] is None else o["ours_pct"] - o["turnout_pct"],
-        }
-        for o in official
+        {k: iso(v) for k, v in o.items() if k not in ("actor", "recorded_at")} for o in official
     ]
     return picture
 
@@ -159,10 +151,6 @@ def official_line(official: dict, lang: str) -> str:
 def decorate(fig, name: str, picture: dict, lang: str, size, codes: tuple[str, ...]) -> None:
     """Official figures beside ours: a line at the bottom right (the latest national one)
     and, on `by_hour`, a marker for each official figure of the nation and of `codes`."""
-    import plotly.graph_objects as go
-
-    from dashboards import figures
-
     officials = picture.get("official") or []
     national = [o for o in officials if o["province"] is None]
     width, height = figures.size_px(size)
@@ -217,8 +205,6 @@ def render_chart(
 ) -> tuple[bytes, str]:
     """(body, media type) of chart `name` in `fmt`. Blocks (kaleido): call it in a thread
     from async code."""
-    from dashboards import export, figures
-
     if fmt == "csv":
         return ("\ufeff" + export.picture_csv(picture, lang)).encode("utf-8"), export.MEDIA_TYPES[
             "csv"
@@ -240,7 +226,7 @@ def render_chart(
         ) from exc
 
 
-def parse_codes(raw: str | None, known) -> tuple[str, ...]:
+def parse_codes(raw: str | None, known: Iterable[str]) -> tuple[str, ...]:
     codes = tuple(dict.fromkeys(c.strip() for c in (raw or "").split(",") if c.strip()))
     unknown = [c for c in codes if c not in known]
     if unknown or len(codes) > MAX_PROVINCES:
@@ -253,10 +239,8 @@ def parse_codes(raw: str | None, known) -> tuple[str, ...]:
 
 
 def check_options(name: str, fmt: str, lang: str, size: str) -> None:
-    from dashboards import figures
-
     if name not in figures.FIGURES or fmt not in CHART_FORMATS:
-        raise editor.not_found("chart")
+        raise not_found("chart")
     if lang not in i18n.LANGS:
         raise Invalid(
             "lang: vi, en, fr, es, zh hoặc ru",
@@ -271,17 +255,14 @@ def check_options(name: str, fmt: str, lang: str, size: str) -> None:
         )
 
 
-@editor.guarded()
-async def chart(request: Request, caller: editor.Caller) -> Response:
-    from dashboards import export
-    from server.app import parse_at
-
-    app = request.app.state.votewire
+@requires("editor")
+async def chart(request: Request) -> Response:
+    app = votewire(request)
     name, fmt = request.path_params["name"], request.path_params["fmt"]
     q = request.query_params
     lang, size = q.get("lang", i18n.DEFAULT_LANG), q.get("size", "web")
     check_options(name, fmt, lang, size)
-    at = parse_at(q["at"], app) if q.get("at") else None
+    at = moment(request)
     codes = parse_codes(q.get("provinces"), app.provinces)
     full = fmt == "json" or name in ("by_hour", "revotes")
     picture = await chart_picture(app, at, codes, full=full)
@@ -301,112 +282,3 @@ async def chart(request: Request, caller: editor.Caller) -> Response:
 
 
 routes = [Route("/charts/{name}.{fmt}", chart)]
-
-
-# --- the command line -------------------------------------------------------------------
-
-
-def add_cli(sub) -> None:
-    """`votewire chart` and `votewire summary` (server/cli.py calls this)."""
-    p = sub.add_parser("chart", help="a snapshot chart of a moment: PNG, SVG, HTML, CSV or JSON")
-    p.add_argument("name", help="map, tiles, ranking, completion, revotes, history or by_hour")
-    p.add_argument("--at", help="HH:MM on the election day, or ISO 8601; default now")
-    p.add_argument("-o", "--output", required=True, help="file to write; its suffix is the format")
-    p.add_argument("--format", choices=[f for f in CHART_FORMATS if f != "plotly"])
-    p.add_argument("--lang", default=i18n.DEFAULT_LANG, choices=list(i18n.LANGS))
-    p.add_argument(
-        "--size", default="web", choices=["web", "print", "social-wide", "social-square"]
-    )
-    p.add_argument("--provinces", default="", help="by_hour: codes beside the nation, e.g. 01,79")
-    p.set_defaults(func=cmd_chart)
-
-    s = sub.add_parser("summary", help="a phase summary: per province, timeline, re-votes, notes")
-    s.add_argument("--phase", type=int, required=True, choices=[1, 2, 3])
-    s.add_argument("-o", "--output", help="file (.csv or .html); default: CSV on stdout")
-    s.add_argument("--format", choices=["csv", "html"])
-    s.add_argument("--lang", default="vi", choices=["vi", "en"])
-    s.add_argument("--no-chart", action="store_true", help="HTML without the timeline chart")
-    s.set_defaults(func=cmd_summary)
-
-
-async def _cli_state(url: str, settings):
-    from ingest.fixtures import provinces
-    from server.app import Votewire
-
-    state = Votewire(settings, url)
-    state.provinces = {p.code: p for p in provinces()}
-    state.pool = await store.create_pool(
-        url, settings.zone_name, timeout=settings.db_timeout_s, size=2
-    )
-    async with state.pool.acquire() as conn:
-        await store.migrate(conn)
-        await store.seed_provinces(conn, provinces())
-    return state
-
-
-async def _chart_picture(url: str, settings, at_raw: str | None, codes_raw: str) -> tuple:
-    from server.app import parse_at
-
-    state = await _cli_state(url, settings)
-    try:
-        at = parse_at(at_raw, state) if at_raw else None
-        codes = parse_codes(codes_raw, state.provinces)
-        return await chart_picture(state, at, codes), codes
-    finally:
-        await state.pool.close()
-
-
-def cmd_chart(args, settings) -> None:
-    from dashboards import export
-    from server.cli import CliError, database
-
-    fmt = args.format or Path(args.output).suffix.lstrip(".").lower()
-    if fmt not in CHART_FORMATS or fmt == "plotly":
-        raise CliError(f"say the format: --format png|svg|html|csv|json (not {fmt!r})")
-    if args.name not in chart_names():
-        raise CliError(f"unknown chart {args.name!r}; use one of {', '.join(chart_names())}")
-    try:
-        with database(settings) as url:
-            picture, codes = asyncio.run(_chart_picture(url, settings, args.at, args.provinces))
-        body, _ = render_chart(args.name, picture, args.lang, args.size, fmt, codes)
-    except ContractError as exc:
-        raise CliError(exc.message_en) from None
-    finally:
-        export.stop()
-    Path(args.output).write_bytes(body)
-    print(f"{args.output}: {args.name} at {picture['at']} (seq {picture['seq']})", file=sys.stderr)
-
-
-async def _summary(url: str, settings, phase: int) -> dict:
-    state = await _cli_state(url, settings)
-    try:
-        return await editor.build_summary(state, phase)
-    finally:
-        await state.pool.close()
-
-
-def cmd_summary(args, settings) -> None:
-    from dashboards import export
-    from server.cli import CliError, database
-
-    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
-    if fmt not in ("csv", "html"):
-        raise CliError(f"say the format: --format csv|html (not {fmt!r})")
-    try:
-        with database(settings) as url:
-            summary = asyncio.run(_summary(url, settings, args.phase))
-    except ContractError as exc:
-        raise CliError(exc.message_en) from None
-    if fmt == "csv":
-        text = editor.summary_csv(summary, args.lang)
-    else:
-        try:
-            chart_svg = None if args.no_chart else editor.summary_chart_svg(summary, args.lang)
-        finally:
-            export.stop()
-        text = editor.summary_html(summary, args.lang, chart_svg)
-    if args.output and args.output != "-":
-        Path(args.output).write_text(("\ufeff" if fmt == "csv" else "") + text, encoding="utf-8")
-        print(f"{args.output}: phase {args.phase} summary at {summary['moment']}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)

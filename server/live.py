@@ -14,14 +14,17 @@ import contextlib
 import json
 import logging
 
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ingest.errors import ContractError
-from server import auth, store
-from server.editor import session_bearer
+from server import store
+from server.auth import EDITOR_ROLES, Caller, same_origin
 from server.fanout import RESYNC, DirectWriter, Frame, Viewer
+from server.hello import socket_hello, welcome
 from server.security import RAW_SEND
 from server.settings import utc_now
+from server.state import Votewire, votewire
 
 log = logging.getLogger("votewire.live")
 
@@ -38,12 +41,21 @@ async def public_live(ws: WebSocket) -> None:
     await _serve_viewer(ws, "public")
 
 
+def session_bearer(ws: WebSocket) -> store.Bearer | None:
+    """The editor signed in with the desk's cookie on a same-origin socket, else None
+    (`server.auth.TokenBackend` has read the cookie)."""
+    user = ws.user
+    if not isinstance(user, Caller) or user.via != "session" or not same_origin(ws):
+        return None
+    return user.bearer if user.bearer.role in EDITOR_ROLES else None
+
+
 async def editor_live(ws: WebSocket) -> None:
     await ws.accept()
     try:
         # The editors' desk page signs in with its session cookie and sends no hello.
-        bearer = await session_bearer(ws) or await auth.socket_hello(ws, roles=("editor", "admin"))
-        if bearer is None or not await auth.welcome(ws, bearer):
+        bearer = session_bearer(ws) or await socket_hello(ws, roles=EDITOR_ROLES)
+        if bearer is None or not await welcome(ws, bearer):
             return
     except (ContractError, WebSocketDisconnect, RuntimeError, OSError):
         return
@@ -62,7 +74,7 @@ def _since(ws: WebSocket) -> int | None:
 
 
 async def _serve_viewer(ws: WebSocket, audience: str) -> None:
-    app = ws.app.state.votewire
+    app = votewire(ws)
     viewer = Viewer(
         audience, app.settings.viewer_queue, DirectWriter.for_send(ws.scope.get(RAW_SEND))
     )
@@ -93,7 +105,7 @@ async def _drain(ws: WebSocket) -> None:
                 return
 
 
-async def _join(ws: WebSocket, app, viewer: Viewer, since: int | None) -> tuple[int, int]:
+async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None) -> tuple[int, int]:
     """Send the snapshot or the missed updates. Returns (covered, last): the highest seq
     already reflected in what was sent and the seq the viewer last received."""
     internal = viewer.audience == "internal"
@@ -120,7 +132,7 @@ async def _join(ws: WebSocket, app, viewer: Viewer, since: int | None) -> tuple[
     return max(covered, picture["seq"]), picture["seq"]
 
 
-async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
+async def _send(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None) -> None:
     """The viewer's own sender: its snapshot or replay, then whatever the fan-out could not
     write directly (the viewer was busy, joining, or its transport was full)."""
     try:
@@ -154,3 +166,9 @@ async def _send(ws: WebSocket, app, viewer: Viewer, since: int | None) -> None:
             await ws.close(1013)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
+
+
+routes = [
+    WebSocketRoute("/ws/live", public_live),
+    WebSocketRoute("/ws/live/editor", editor_live),
+]

@@ -6,8 +6,8 @@
 - `GET /api/me`: who the bearer token is: `{role, province, server_time, ...}`.
 - `GET /api/my/reports?limit=`: the bearer's own recent reports, newest first.
 
-Both APIs take the token as `Authorization: Bearer <token>` and refuse with the contract's
-error shape (`auth_failed`, 401). Reports themselves go through `/ws/bureau` or
+Both APIs take the token as `Authorization: Bearer <token>` (`server.auth`) and refuse
+with the contract's error shape (`auth_failed`, 401). Reports themselves go through `/ws/bureau` or
 `POST /api/reports` (server/bureau.py); nothing here writes.
 """
 
@@ -21,11 +21,12 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from dashboards import i18n, pages
-from ingest.errors import ContractError, Invalid, auth_failed
 from ingest.fixtures import provinces
 from ingest.messages import DATA_MODELS, MAX_VOTERS
-from server import auth, store
-from server.bureau import STATUS
+from server import params, store
+from server.auth import caller, requires
+from server.security import route_kind
+from server.state import Votewire, votewire
 
 SERVICE_WORKER = pages.STATIC_DIR / "report-sw.js"
 
@@ -47,7 +48,7 @@ def _max_len(kind: str, name: str) -> int:
     raise LookupError(f"{kind}.{name} has no length limit")
 
 
-def page_config(app) -> dict[str, Any]:
+def page_config(app: Votewire) -> dict[str, Any]:
     """What the page's checks and defaults need, from the same settings the server uses."""
     election = app.settings.election
     start, end = election.window
@@ -76,31 +77,16 @@ def _labels() -> dict[str, dict[str, str]]:
     return {lang: {k: v[i] for k, v in i18n.MOBILE.items()} for i, lang in enumerate(("vi", "en"))}
 
 
+@route_kind("phone")
 async def report_page(request: Request) -> Response:
-    app = request.app.state.votewire
     lang = "en" if request.query_params.get("lang") == "en" else "vi"
     labels = _labels()
     html = pages.env.get_template("report.html").render(
         lang=lang,
         t=labels[lang],
-        boot={"config": page_config(app), "labels": labels},
+        boot={"config": page_config(votewire(request)), "labels": labels},
     )
-    host = request.headers.get("host", "")
-    csp = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self'; "
-        f"img-src 'self' data:; connect-src 'self' ws://{host} wss://{host}; "
-        "worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        "form-action 'none'"
-    )
-    return HTMLResponse(
-        html,
-        headers={
-            "Content-Security-Policy": csp,
-            "Cache-Control": "no-cache",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return HTMLResponse(html)
 
 
 async def service_worker(request: Request) -> Response:
@@ -111,28 +97,10 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-def _refusal(exc: ContractError) -> JSONResponse:
-    return JSONResponse(exc.to_wire(), status_code=STATUS.get(exc.code, 400))
-
-
-async def _bearer(request: Request) -> store.Bearer:
-    """The bearer of the Authorization header; `auth_failed` when missing, unknown or revoked."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 512:
-        raise auth_failed()
-    bearer = await auth.bearer_for(request.app.state.votewire, token)
-    if bearer is None:
-        raise auth_failed()
-    return bearer
-
-
+@requires("authenticated")
 async def me(request: Request) -> Response:
-    app = request.app.state.votewire
-    try:
-        bearer = await _bearer(request)
-    except ContractError as exc:
-        return _refusal(exc)
+    app = votewire(request)
+    bearer = caller(request).bearer
     province = None
     if bearer.province:
         p = app.provinces[bearer.province]
@@ -154,32 +122,13 @@ async def me(request: Request) -> Response:
     )
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return MY_REPORTS_DEFAULT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MY_REPORTS_MAX:
-        raise Invalid(
-            f"limit phải là số nguyên từ 1 đến {MY_REPORTS_MAX}",
-            f"limit must be an integer from 1 to {MY_REPORTS_MAX}",
-            field="limit",
-        )
-    return value
-
-
+@requires("authenticated")
 async def my_reports(request: Request) -> Response:
-    app = request.app.state.votewire
+    app = votewire(request)
     zone = app.settings.election.zone
-    try:
-        bearer = await _bearer(request)
-        limit = _limit(request.query_params.get("limit"))
-        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-            rows = await store.reports_of_token(conn, bearer.token_id, limit)
-    except ContractError as exc:
-        return _refusal(exc)
+    limit = params.limit(request, MY_REPORTS_DEFAULT, MY_REPORTS_MAX)
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        rows = await store.reports_of_token(conn, caller(request).bearer.token_id, limit)
     reports = [
         {
             **row,

@@ -1,8 +1,11 @@
-"""Security at the edge, as one pure ASGI middleware:
+"""Security at the edge, as one pure ASGI middleware, and the table of route kinds.
 
-- standard headers on every HTTP response (a default Content-Security-Policy for pages that
-  set none of their own, nosniff, no referrer, no framing);
-- the Origin check on WebSockets: a browser connecting from a page of another origin is
+- Standard headers on every HTTP response (nosniff, no referrer, no framing).
+- Per route kind, from `KINDS` (one place): the Content-Security-Policy of each page, its
+  caching and referrer policy, and the status a route gives a request it cannot read. A
+  route names its kind with `@route_kind("desk")`; unmarked routes are JSON APIs, and any
+  other HTML they send (a chart's HTML export, an error page) gets the strict default CSP.
+- The Origin check on WebSockets: a browser connecting from a page of another origin is
   refused (403) unless that origin is listed in VOTEWIRE_ALLOWED_ORIGINS. Clients that send
   no Origin (phones' apps, the simulator, servers) are not browsers and are let through;
   they authenticate with their token.
@@ -10,17 +13,88 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+BASE_CSP: Mapping[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
 """Plotly.js injects <style> elements, hence 'unsafe-inline' for styles only; scripts are
 always files served by the app (no inline script, no eval)."""
+LIVE = {"connect-src": "'self' ws://{host} wss://{host}"}
+"""Pages that follow a live feed open a WebSocket to the host they were served from."""
+
+
+@dataclass(frozen=True)
+class RouteKind:
+    """How the responses of one kind of route are dressed and how its refusals render."""
+
+    page: bool = False
+    """An HTML page: a browser asking it gets its refusals as a page, not JSON."""
+    csp: Mapping[str, str] = field(default_factory=dict)
+    """Directives that differ from `BASE_CSP`."""
+    cache: str | None = None
+    referrer: str = "no-referrer"
+    invalid_status: int = 422
+    """HTTP status of `invalid`: 422 for content refused, 400 for a public read's query."""
+
+    def csp_for(self, host: str) -> str:
+        directives = {**BASE_CSP, **self.csp}
+        return "; ".join(f"{k} {v}".replace("{host}", host) for k, v in directives.items())
+
+
+KINDS: dict[str, RouteKind] = {
+    "api": RouteKind(),
+    "read": RouteKind(invalid_status=400),
+    "board": RouteKind(page=True, csp={**LIVE, "form-action": "'none'"}, cache="no-cache"),
+    "phone": RouteKind(
+        page=True,
+        csp={**LIVE, "style-src": "'self'", "worker-src": "'self'", "form-action": "'none'"},
+        cache="no-cache",
+    ),
+    "desk": RouteKind(page=True, csp=LIVE, cache="no-store", referrer="same-origin"),
+}
+"""api: JSON APIs (the default); read: the public read APIs (`/api/snapshot`,
+`/api/board/*`); board: the wall board; phone: the correspondent's page; desk: the
+editors' pages. The phone page keeps inline styles out; the desk keeps its Referer for
+its own origin."""
+
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def route_kind(name: str) -> Callable[[E], E]:
+    """Mark an endpoint with its kind (a key of `KINDS`)."""
+    if name not in KINDS:
+        raise KeyError(name)
+
+    def mark(endpoint: E) -> E:
+        endpoint.route_kind = name  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def kind_name(scope: Scope) -> str:
+    """The kind of the route that `scope` was routed to ("api" before routing)."""
+    return getattr(scope.get("endpoint"), "route_kind", "api")
+
+
+def kind_of(scope: Scope) -> RouteKind:
+    return KINDS[kind_name(scope)]
+
 
 RAW_SEND = "votewire.raw_send"
 """Scope key of the server's own `send` for a WebSocket (the fan-out's direct writer uses
@@ -37,6 +111,18 @@ HEADERS = {
 def _origin_host(origin: str) -> str | None:
     parts = urlsplit(origin)
     return parts.netloc.lower() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _page_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """CSP (and, for pages, caching and referrer policy) of an HTML response."""
+    kind = kind_of(scope)
+    host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+    out = [(b"content-security-policy", kind.csp_for(host).encode())]
+    if kind.page:
+        out.append((b"referrer-policy", kind.referrer.encode()))
+        if kind.cache:
+            out.append((b"cache-control", kind.cache.encode()))
+    return out
 
 
 class EdgeSecurity:
@@ -58,12 +144,11 @@ class EdgeSecurity:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
+                if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                    extra = [(k, v) for k, v in _page_headers(scope) if k not in present]
+                    headers += extra
+                    present |= {k for k, _ in extra}
                 headers += [(k, v) for k, v in HEADERS.items() if k not in present]
-                content_type = dict(headers).get(b"content-type", b"")
-                if b"content-security-policy" not in present and content_type.startswith(
-                    b"text/html"
-                ):
-                    headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

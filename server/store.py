@@ -522,7 +522,8 @@ async def withdraw_official(conn: asyncpg.Connection, official_id: int) -> int:
 async def officials(conn: asyncpg.Connection, at: datetime | None, *, latest: bool) -> list[dict]:
     """Official figures announced for moments at or before `at` (None = all), each beside
     our own figure for the same scope at the same moment (`ours_pct`, from the public
-    picture of that moment). `latest`: only the latest per scope (nation, each province)."""
+    picture of that moment) and `diff` = ours − official (null when we had none).
+    `latest`: only the latest per scope (nation, each province)."""
     rows = await conn.fetch(
         """WITH o AS (
                SELECT * FROM official_figures
@@ -533,13 +534,15 @@ async def officials(conn: asyncpg.Connection, at: datetime | None, *, latest: bo
                UNION ALL
                SELECT * FROM (SELECT DISTINCT ON (province) * FROM o
                               ORDER BY province, as_of DESC, id DESC) l WHERE $2)
-           SELECT pick.id, pick.province, pick.as_of, pick.turnout_pct, pick.voted,
-                  pick.registered, pick.source, pick.actor, pick.recorded_at,
-                  CASE WHEN pick.province IS NULL
-                       THEN (picture(pick.as_of, false)->'national'->>'turnout_pct')::float8
-                       ELSE (province_entry(pick.province, pick.as_of, false)
-                             ->>'turnout_pct')::float8 END AS ours_pct
-           FROM pick ORDER BY pick.as_of DESC, pick.id DESC""",
+           SELECT x.*, x.ours_pct - x.turnout_pct AS diff FROM (
+               SELECT pick.id, pick.province, pick.as_of, pick.turnout_pct, pick.voted,
+                      pick.registered, pick.source, pick.actor, pick.recorded_at,
+                      CASE WHEN pick.province IS NULL
+                           THEN (picture(pick.as_of, false)->'national'->>'turnout_pct')::float8
+                           ELSE (province_entry(pick.province, pick.as_of, false)
+                                 ->>'turnout_pct')::float8 END AS ours_pct
+               FROM pick) x
+           ORDER BY x.as_of DESC, x.id DESC""",
         at,
         latest,
     )

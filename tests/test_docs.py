@@ -3,9 +3,11 @@ README's quick start is what CI runs."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
+from server.cli import parser
 from server.settings import SETTINGS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -27,25 +29,6 @@ def test_the_quick_start_has_the_two_commands_ci_runs():
 
 
 def test_every_cli_command_is_documented():
-    import argparse
-
-    from server.cli import main
-
-    parser_holder = {}
-    original = argparse.ArgumentParser.parse_args
-
-    def capture(self, *a, **k):
-        parser_holder["p"] = self
-        raise SystemExit(0)
-
-    argparse.ArgumentParser.parse_args = capture
-    try:
-        try:
-            main([])
-        except SystemExit:
-            pass
-    finally:
-        argparse.ArgumentParser.parse_args = original
-    sub = next(a for a in parser_holder["p"]._actions if isinstance(a, argparse._SubParsersAction))
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     for command in sub.choices:
         assert f"`votewire {command}" in README, f"votewire {command} is not in the README"

@@ -1,4 +1,5 @@
-"""`votewire demo` (the README's run command): the server, a Postgres and a simulated
+"""`votewire simulate` (63 bureaus replay an election day over /ws/bureau) and
+`votewire demo` (the README's run command): the server, a Postgres and a simulated
 election day together, the board open in a browser.
 
 The demo uses its own database `votewire_demo` (recreated at each start) on the embedded
@@ -7,6 +8,7 @@ Postgres (or on DATABASE_URL's server), so it never touches real data.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -22,7 +24,10 @@ from ingest import scenario, simulate
 from server import store
 from server.app import GracefulServer, create_app
 from server.auth import new_token
-from server.cli import SERVING, database, issue_bureau_tokens
+from server.cli.common import database
+from server.cli.serve import SERVING
+from server.cli.tokens import issue_bureau_tokens
+from server.settings import Settings
 
 DEMO_DB = "votewire_demo"
 
@@ -54,7 +59,7 @@ async def _editor_token(url: str, zone: str) -> str:
         await conn.close()
 
 
-async def _main(args, settings, server_url: str) -> None:
+async def _main(args: argparse.Namespace, settings: Settings, server_url: str) -> None:
     logging.getLogger("votewire.reports").setLevel(logging.WARNING)
     url = await _recreate(server_url)
     app = create_app(settings, url)
@@ -107,6 +112,28 @@ async def _main(args, settings, server_url: str) -> None:
     await serving
 
 
-def run(args, settings) -> None:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     with database(settings) as server_url, contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args, settings, server_url))
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> None:
+    tokens = None
+    if not args.tokens:
+        with database(settings) as url:
+            tokens = asyncio.run(issue_bureau_tokens(url, settings.zone_name, "simulator"))
+    raise SystemExit(asyncio.run(simulate.main_async(args, tokens)))
+
+
+def add_simulate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="63 bureaus replay an election day over /ws/bureau")
+    simulate.add_arguments(p)
+    p.set_defaults(func=cmd_simulate)
+
+
+def add_demo_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="serve + a simulated election day, board in the browser")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--speed", type=float, default=60.0)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_demo)

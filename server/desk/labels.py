@@ -1,0 +1,16 @@
+"""The desk's words: its pages speak Vietnamese, or English with `?lang=en`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from dashboards import i18n
+
+
+def desk_lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+def desk_labels(lang: str) -> dict[str, str]:
+    i = 1 if lang == "en" else 0
+    return {k: v[i] for k, v in i18n.DESK.items()}

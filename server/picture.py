@@ -1,0 +1,77 @@
+"""Reading the picture (the national figures and every province's entry) now or at a
+moment, for every route that shows one, and the public `GET /api/snapshot`.
+
+`parse_at` reads the `at=` of every route that can rewind (snapshot, desk, charts) and the
+desk's official `as_of`; `read_picture` is what a snapshot answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ingest.errors import Invalid
+from server import store
+from server.security import route_kind
+from server.settings import Election
+from server.state import Votewire, votewire
+
+
+def parse_at(raw: str, election: Election) -> datetime:
+    """`at=` as ISO 8601 (with an offset, or local without one), or a local time "15:00"
+    on the election day."""
+    try:
+        if len(raw) <= 5 and ":" in raw:
+            return election.at(time.fromisoformat(raw))
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(
+            "Tham số at phải là thời điểm ISO 8601, ví dụ 2021-05-23T15:00:00+07:00",
+            "at must be an ISO 8601 time, e.g. 2021-05-23T15:00:00+07:00, or HH:MM",
+            field="at",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=election.zone)
+    return value
+
+
+def moment(request: Request) -> datetime | None:
+    """The request's `at=` (None: now)."""
+    raw = request.query_params.get("at")
+    return parse_at(raw, votewire(request).settings.election) if raw else None
+
+
+async def read_picture(app: Votewire, *, internal: bool, at: datetime | None) -> dict:
+    """The picture as a snapshot gives it: `seq`, `at` (the moment asked, or now),
+    `rehearsal`, `national`, `provinces`."""
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        picture = await store.picture(conn, internal=internal, at=at)
+    when = at or app.now_local()
+    return {
+        "seq": picture["seq"],
+        "at": when.astimezone(app.settings.election.zone).isoformat(timespec="seconds"),
+        "rehearsal": app.settings.election.rehearsal,
+        "national": picture["national"],
+        "provinces": picture["provinces"],
+    }
+
+
+@route_kind("read")
+async def snapshot(request: Request) -> Response:
+    at = request.query_params.get("at")
+    picture = await read_picture(votewire(request), internal=False, at=moment(request))
+    etag = '"' + hashlib.sha1(f"{picture['seq']}|{at}".encode()).hexdigest()[:16] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=1" if not at else "public, max-age=5",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(picture, headers=headers)
+
+
+routes = [Route("/api/snapshot", snapshot)]

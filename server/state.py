@@ -1,0 +1,45 @@
+"""What every route of one process shares: the `Votewire` state, and the one way to reach it.
+
+Routes never import the composition root (`server.app`): they read the state from the
+connection with `votewire(conn)`, typed, and ask it the time with `Votewire.now_local`.
+The app builds the state and stores it on `app.state.votewire` (`server.app.create_app`);
+the command line builds a smaller one (a pool, no hub) for its exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+from starlette.requests import HTTPConnection
+
+from ingest.fixtures import Province
+from server.collector import QuietCollector
+from server.fanout import Hub
+from server.metrics import Metrics
+from server.reports import Desk
+from server.settings import Settings, utc_now
+
+
+@dataclass
+class Votewire:
+    """One process's shared state: settings, the pool, the report desk, the fan-out hub."""
+
+    settings: Settings
+    database_url: str
+    pool: asyncpg.Pool = None  # type: ignore[assignment]
+    desk: Desk = None  # type: ignore[assignment]
+    hub: Hub = None  # type: ignore[assignment]
+    collector: QuietCollector | None = None
+    provinces: dict[str, Province] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def now_local(self) -> datetime:
+        """The moment "now" means for the election, in its zone: every route asks here."""
+        return utc_now().astimezone(self.settings.election.zone)
+
+
+def votewire(conn: HTTPConnection) -> Votewire:
+    """The state of the app serving `conn` (a request or a WebSocket)."""
+    return conn.app.state.votewire

@@ -1,0 +1,80 @@
+"""Token administration for admins: list, issue and revoke tokens from the desk.
+
+    GET  /editor/api/tokens              every token ever issued (never a secret)
+    POST /editor/api/tokens              {"role", "province" (bureaus), "label"}: the new
+                                         token, shown this once (only its hash is kept)
+    POST /editor/api/tokens/{id}/revoke
+
+The command line does the same with `votewire tokens` (server/cli/tokens.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingest.errors import Invalid
+from server import store
+from server.auth import caller, new_token, requires
+from server.errors import not_found
+from server.jsonio import json_body, json_response
+from server.state import votewire
+
+log = logging.getLogger("votewire.editor")
+
+ROLES = ("bureau", "editor", "admin")
+LABEL_MAX = 200
+
+
+@requires("admin")
+async def tokens_list(request: Request) -> Response:
+    app = votewire(request)
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        rows = await store.list_tokens(conn)
+    return json_response({"tokens": rows})
+
+
+@requires("admin")
+async def tokens_issue(request: Request) -> Response:
+    app = votewire(request)
+    actor = caller(request).actor
+    data = await json_body(request)
+    role = data.get("role")
+    province = data.get("province") or None
+    label = str(data.get("label") or "").strip()[:LABEL_MAX] or None
+    if role not in ROLES:
+        raise Invalid("Vai trò không hợp lệ", "role: bureau, editor or admin", field="role")
+    if role == "bureau" and province not in app.provinces:
+        raise Invalid(
+            "Mã của văn phòng cần mã tỉnh", "A bureau token needs a province", field="province"
+        )
+    if role != "bureau":
+        province = None
+    token = new_token()
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        token_id = await store.issue_token(conn, token, role, province, label or actor)
+    log.info("token %s (%s %s) issued by %s", token_id, role, province or "", actor)
+    return json_response(
+        {"id": token_id, "token": token, "role": role, "province": province}, status=201
+    )
+
+
+@requires("admin")
+async def tokens_revoke(request: Request) -> Response:
+    app = votewire(request)
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        count = await store.revoke_token_id(conn, request.path_params["token_id"])
+    if not count:
+        raise not_found("token")
+    log.info("token %s revoked by %s", request.path_params["token_id"], caller(request).actor)
+    return json_response({"revoked": True})
+
+
+routes = [
+    Route("/editor/api/tokens", tokens_list, methods=["GET"]),
+    Route("/editor/api/tokens", tokens_issue, methods=["POST"]),
+    Route("/editor/api/tokens/{token_id:int}/revoke", tokens_revoke, methods=["POST"]),
+]
