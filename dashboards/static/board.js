@@ -21,6 +21,8 @@ import { ElectionClock } from "./clock.js";
 import { LiveFeed } from "./feed.js";
 import { makeFormat } from "./format.js";
 import { makeLabels } from "./labels.js";
+import { makeLists } from "./board-lists.js";
+import { makeTiles } from "./board-tiles.js";
 
 var boot = JSON.parse(document.getElementById("boot").textContent);
 var cfg = boot.config;
@@ -84,41 +86,6 @@ function fmtPct(v, digits) {
 
 function provinceName(code) {
   return cfg.names[code] || code || "";
-}
-
-// --- colours: the figures' scale (viridis, colour-blind safe) -----------------------
-
-var STOPS = cfg.colors.map(function (c) {
-  return c
-    .slice(c.indexOf("(") + 1, -1)
-    .split(",")
-    .map(Number);
-});
-
-function colorRange() {
-  var low = null;
-  for (var code in state.provinces) {
-    var v = state.provinces[code].turnout_pct;
-    if (v != null && (low == null || v < low)) low = v;
-  }
-  if (low == null) return [0, 100];
-  return [Math.max(0, Math.min(Math.floor(low / 10) * 10, 90)), 100];
-}
-
-function turnoutColor(v, range) {
-  var share = range[1] <= range[0] ? 0 : Math.min(1, Math.max(0, (v - range[0]) / (range[1] - range[0])));
-  var x = share * (STOPS.length - 1);
-  var i = Math.min(STOPS.length - 2, Math.floor(x));
-  var f = x - i;
-  var a = STOPS[i], b = STOPS[i + 1];
-  var rgb = [0, 1, 2].map(function (k) {
-    return Math.round(a[k] + (b[k] - a[k]) * f);
-  });
-  return rgb;
-}
-
-function inkOn(rgb) {
-  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 140 ? cfg.ink : "#ffffff";
 }
 
 // --- state ---------------------------------------------------------------------------
@@ -241,232 +208,39 @@ function renderFrame() {
   setText($("as-of"), asOfLabel(latestAsOf()));
 }
 
-var tiles = {};
-Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (node) {
-  tiles[node.getAttribute("data-code")] = {
-    el: node,
-    pct: node.querySelector(".tile-pct"),
-    time: node.querySelector(".tile-time"),
-    fill: null,
-  };
-});
-
-function renderTiles() {
-  var range = colorRange();
-  var clockNow = now(); // a figure goes stale by the election clock
-  for (var code in tiles) {
-    var tile = tiles[code];
-    var p = state.provinces[code] || {};
-    var v = p.turnout_pct;
-    var fill, ink, stale = false;
-    if (v == null) {
-      fill = cfg.no_data_color;
-      ink = cfg.ink;
-      setText(tile.pct, T.no_data_short);
-      setText(tile.time, "");
-    } else {
-      var rgb = turnoutColor(v, range);
-      fill = "rgb(" + rgb.join(", ") + ")";
-      ink = inkOn(rgb);
-      setText(tile.pct, fmtPct(v, cfg.tile_digits));
-      setText(tile.time, timeLabel(p.as_of));
-      var at = Date.parse(p.as_of);
-      stale = !isNaN(at) && clockNow - at > cfg.tile_stale_s * 1000;
-    }
-    if (tile.fill !== fill) {
-      tile.fill = fill;
-      tile.el.style.background = fill;
-      tile.el.style.color = ink;
-    }
-    tile.el.classList.toggle("nodata", v == null);
-    tile.el.classList.toggle("stale", stale);
-  }
-}
+var renderTiles = makeTiles({
+  state: state,
+  cfg: cfg,
+  T: T,
+  setText: setText,
+  fmtPct: fmtPct,
+  timeLabel: timeLabel,
+  now: now,
+}).renderTiles;
 
 function renderMarks() {
   $("watermark").hidden = !state.rehearsal;
   $("test-badge").hidden = !state.rehearsal;
 }
 
-// --- HTML slides: notes and re-votes ---------------------------------------------------
+// --- text slides: notes and photos, re-votes, the ticker (board-lists.js) ------------------
 
-function notes() {
-  return state.items.filter(function (it) {
-    return it.kind === "note";
-  });
-}
-
-/* Photo cards on the slide, by photo id: only those shown now (bounded by photos_max). */
-var photoCards = {};
-
-function photoCard(p) {
-  var c = photoCards[p.id];
-  if (!c) {
-    c = { card: el("article", "photo"), img: el("img", "photo-img") };
-    c.img.decoding = "async";
-    c.img.onerror = function () {
-      c.card.classList.add("broken"); // withdrawn since the list was read: caption only
-    };
-    c.img.src = "/photos/" + encodeURIComponent(p.id) + ".jpg";
-    c.card.appendChild(el("div", "photo-frame")).appendChild(c.img);
-    c.head = c.card.appendChild(el("div", "note-head"));
-    c.caption = c.card.appendChild(el("div", "photo-caption"));
-  }
-  var caption = String(p.caption || "");
-  if (c.img.alt !== caption) c.img.alt = caption;
-  c.head.textContent = "";
-  c.head.appendChild(el("b", null, provinceName(p.province)));
-  c.head.appendChild(document.createTextNode(" · " + timeLabel(p.as_of)));
-  setText(c.caption, caption);
-  return c;
-}
-
-/* The notes slide: notes only, photos only, or (both) photos on the left and notes in a
- * column on the right; `data-n` (how many photos) lets board.css size the photos. */
-function renderNotes() {
-  var box = $("notes");
-  var all = notes();
-  var nPhotos = cfg.photos_max, nNotes = cfg.notes_max, mode = "notes-only";
-  if (state.photos.length && all.length) {
-    nPhotos = cfg.mixed[0];
-    nNotes = cfg.mixed[1];
-    mode = "mixed";
-  } else if (state.photos.length) {
-    mode = "photos-only";
-  }
-  var photos = state.photos.slice(0, nPhotos);
-  var list = all.slice(0, nNotes);
-  box.textContent = "";
-  box.classList.remove("notes-only", "photos-only", "mixed");
-  box.classList.add(mode);
-  box.setAttribute("data-n", String(photos.length));
-  var photoBox = box, noteBox = box;
-  if (mode === "mixed") {
-    photoBox = box.appendChild(el("div", "photo-area"));
-    photoBox.setAttribute("data-n", String(photos.length));
-    noteBox = box.appendChild(el("div", "note-area"));
-  }
-  var keep = {};
-  photos.forEach(function (p) {
-    keep[p.id] = photoCard(p);
-    photoBox.appendChild(keep[p.id].card);
-  });
-  photoCards = keep; // cards no longer shown are let go
-  if (!list.length && !photos.length) {
-    box.appendChild(el("div", "empty", T.no_notes));
-    return;
-  }
-  list.forEach(function (it) {
-    var card = el("article", "note");
-    var head = el("div", "note-head");
-    head.appendChild(el("b", null, provinceName(it.province)));
-    var extra = [timeLabel(it.as_of)];
-    ((it.data && it.data.tags) || []).slice(0, 4).forEach(function (tag) {
-      extra.push(T["tag_" + tag] || String(tag));
-    });
-    head.appendChild(document.createTextNode(" · " + extra.join(" · ")));
-    card.appendChild(head);
-    card.appendChild(el("div", "note-text", (it.data && it.data.text) || ""));
-    noteBox.appendChild(card);
-  });
-}
-
-function label(prefix, value, fallback) {
-  return value ? T[prefix + value] || String(value) : fallback || "";
-}
-
-function renderRevotes() {
-  var box = $("revotes");
-  var list = state.revotes;
-  box.textContent = "";
-  if (!list.length) {
-    box.appendChild(el("div", "empty", T.no_revotes));
-    return;
-  }
-  var table = el("table");
-  var cols = el("colgroup");
-  [16, 34, 16, 20, 14].forEach(function (w) {
-    var c = el("col");
-    c.style.width = w + "%";
-    cols.appendChild(c);
-  });
-  table.appendChild(cols);
-  var head = el("tr");
-  ["col_province", "col_unit", "col_level", "col_reason", "col_status"].forEach(function (k) {
-    head.appendChild(el("th", null, T[k]));
-  });
-  table.appendChild(el("thead")).appendChild(head);
-  var body = table.appendChild(el("tbody"));
-  list.slice(0, cfg.revotes_max).forEach(function (it) {
-    var d = it.data || {};
-    var row = el("tr");
-    [
-      provinceName(it.province),
-      d.unit || "",
-      label("level_", d.level),
-      label("reason_", d.reason),
-      label("revote_status_", d.status || "announced"),
-    ].forEach(function (text) {
-      row.appendChild(el("td")).appendChild(el("div", "cell", text));
-    });
-    body.appendChild(row);
-  });
-  box.appendChild(table);
-  if (list.length > cfg.revotes_max) {
-    box.appendChild(el("div", "more", t("more_rows", { n: list.length - cfg.revotes_max })));
-  }
-}
-
-// --- the ticker --------------------------------------------------------------------------
-
-var ticker = { el: $("crawl"), dirty: true, moving: false, first: true };
-var TICKER_MAX = 12;
-var CRAWL_PX_S = 140;
-
-function itemText(it) {
-  var d = it.data || {};
-  if (it.kind === "revote") {
-    var facts = [label("level_", d.level), label("reason_", d.reason), label("revote_status_", d.status || "announced")]
-      .filter(Boolean)
-      .join(", ");
-    return T.kind_revote + ": " + (d.unit || "") + " (" + facts + ")" + (d.note ? " — " + d.note : "");
-  }
-  return d.text || "";
-}
-
-function buildTicker() {
-  var box = ticker.el;
-  ticker.dirty = false;
-  box.classList.remove("moving", "idle");
-  box.textContent = "";
-  var list = state.items.slice(0, TICKER_MAX);
-  if (!list.length) {
-    box.classList.add("idle");
-    box.textContent = T.no_notes;
-    ticker.moving = false;
-    return;
-  }
-  list.forEach(function (it) {
-    var item = el("span", "tick tick-" + (it.kind === "revote" ? "revote" : "note"));
-    item.appendChild(el("span", "tick-where", provinceName(it.province) + " · " + timeLabel(it.as_of)));
-    item.appendChild(el("span", "tick-text", itemText(it)));
-    box.appendChild(item);
-  });
-  var width = box.scrollWidth;
-  // The first crawl starts on screen; later ones come in from the right edge.
-  var from = ticker.first ? 0 : box.parentNode.clientWidth;
-  ticker.first = false;
-  box.style.setProperty("--crawl-from", from + "px");
-  box.style.setProperty("--crawl-to", -width + "px");
-  box.style.setProperty("--crawl-s", ((width + from) / CRAWL_PX_S).toFixed(1) + "s");
-  void box.offsetWidth; // restart the animation
-  box.classList.add("moving");
-  ticker.moving = true;
-}
-
-// One crawl at a time: new items wait for the end of the current one, so text never
-// jumps under the reader's eyes; then the list is rebuilt (bounded) and crawls again.
-ticker.el.addEventListener("animationend", buildTicker);
+var textSlides = makeLists({
+  state: state,
+  cfg: cfg,
+  T: T,
+  t: t,
+  $: $,
+  el: el,
+  setText: setText,
+  provinceName: provinceName,
+  timeLabel: timeLabel,
+});
+var notes = textSlides.notes;
+var renderNotes = textSlides.renderNotes;
+var renderRevotes = textSlides.renderRevotes;
+var buildTicker = textSlides.buildTicker;
+var ticker = textSlides.ticker;
 
 // --- figures (Plotly) --------------------------------------------------------------------
 

@@ -6,6 +6,8 @@
 import { ElectionClock } from "./clock.js";
 import { LiveFeed } from "./feed.js";
 import { makeFormat } from "./format.js";
+import { makeAdmin } from "./editor-admin.js";
+import { makeQueue } from "./editor-queue.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const cfg = boot.config;
@@ -424,266 +426,20 @@ const feed = new LiveFeed("/ws/live/editor", {
   },
 });
 
-// --- the review queue ---------------------------------------------------------------
-let queueTimer = null;
-function queueSoon(delay) {
-  clearTimeout(queueTimer);
-  queueTimer = setTimeout(() => loadQueue().catch(() => {}), delay);
-}
-async function loadQueue() {
-  const body = await api("/editor/api/queue");
-  state.queue = body.items;
-  drawQueue();
-}
-function itemText(item) {
-  const d = item.data || {};
-  if (item.kind === "turnout") {
-    let s = fmtPct(item.turnout_pct);
-    if (item.prev_pct !== null && item.prev_pct !== undefined) {
-      s += " · " + t.prev_figure.replace("{pct}", fmtPct(item.prev_pct)).replace("{t}", hm(item.prev_as_of));
-    }
-    if (item.neighbours_pct !== null && item.neighbours_pct !== undefined) {
-      s += ` · ${t.reason_neighbours}: ${fmtPct(item.neighbours_pct)}`;
-    }
-    return s;
-  }
-  if (item.kind === "security") {
-    return `[${c["severity_" + d.severity] || d.severity}] ${d.text}${d.location ? " — " + d.location : ""}`;
-  }
-  return d.text || JSON.stringify(d);
-}
-function drawQueue() {
-  const list = $("queue");
-  const open = new Set([...list.querySelectorAll("li[data-open='1']")].map((li) => li.dataset.id));
-  // Live updates redraw the queue: keep what an editor is typing, and where.
-  const drafts = new Map(
-    [...list.querySelectorAll("li[data-id] .why")].map((w) => [w.closest("li").dataset.id, w.value])
-  );
-  const active = document.activeElement;
-  const typingIn = active && active.classList.contains("why") ? active.closest("li").dataset.id : null;
-  list.replaceChildren();
-  const pending = state.queue.filter((i) => !i.retracted && !i.verified && (i.audience === "internal" || i.kind === "turnout"));
-  $("queue-count").textContent = pending.length ? `(${pending.length})` : "";
-  if (!state.queue.length) {
-    list.append(el("li", { class: "empty" }, t.queue_empty));
-    return;
-  }
-  for (const item of state.queue) {
-    const why = el("input", { type: "text", class: "why", placeholder: t.why, maxlength: "2000", "aria-label": t.why });
-    why.value = drafts.get(item.id) || "";
-    const msg = el("span", { class: "msg", role: "status" });
-    const actions = el("div", { class: "actions" });
-    const act = async (action) => {
-      if (action === "annotate" && !why.value.trim()) {
-        msg.textContent = t.why_required;
-        why.focus();
-        return;
-      }
-      if (action === "retract" && !window.confirm(t.confirm_retract)) return;
-      try {
-        const out = await api(`/editor/api/reports/${item.id}/${action}`, { json: { why: why.value } });
-        msg.textContent = out.outcome === "done" ? t.done : out.outcome;
-        why.value = "";
-        await loadQueue();
-        liveSoon(0);
-        if (action === "retract") mapSoon(300);
-      } catch (e) {
-        msg.textContent = t.error.replace("{m}", e.message);
-      }
-    };
-    if (!item.verified && !item.retracted) actions.append(el("button", { type: "button", "data-action": "verify", onclick: () => act("verify") }, t.act_verify));
-    if ((item.kind === "security" || item.kind === "note") && item.audience === "internal" && !item.retracted) {
-      actions.append(el("button", { type: "button", "data-action": "publish", onclick: () => act("publish") }, t.act_publish));
-    }
-    if (!item.retracted) actions.append(el("button", { type: "button", class: "danger", "data-action": "retract", onclick: () => act("retract") }, t.act_retract));
-    actions.append(el("button", { type: "button", "data-action": "annotate", onclick: () => act("annotate") }, t.act_annotate));
-    const audit = el("ol", { class: "audit" });
-    const toggle = el("button", {
-      type: "button",
-      class: "link",
-      onclick: async () => {
-        const li = toggle.closest("li");
-        const opening = li.dataset.open !== "1";
-        li.dataset.open = opening ? "1" : "0";
-        if (opening) await loadAudit(item.id, audit);
-      },
-    }, t.audit);
-    const statusChips = [
-      item.verified ? el("span", { class: "chip ok" }, t.st_verified) : null,
-      item.retracted ? el("span", { class: "chip bad" }, t.st_retracted) : null,
-      item.kind === "security" || item.kind === "note"
-        ? el("span", { class: "chip " + (item.audience === "public" ? "pub" : "int") }, item.audience === "public" ? t.st_public : t.st_internal)
-        : null,
-    ];
-    const li = el(
-      "li",
-      { "data-id": item.id, "data-kind": item.kind, "data-retracted": item.retracted ? "1" : "0", "data-open": open.has(item.id) ? "1" : "0" },
-      el(
-        "div",
-        { class: "head" },
-        el("strong", {}, item.province_name),
-        el("span", { class: "kind" }, c["kind_" + item.kind] || item.kind),
-        el("time", { datetime: item.as_of }, dmhm(item.as_of)),
-        ...item.reasons.map((r) => el("span", { class: "chip reason", "data-reason": r }, t["reason_" + r] || r)),
-        ...statusChips
-      ),
-      el("p", { class: "text" }, itemText(item)),
-      el("div", { class: "controls" }, why, actions, toggle, msg),
-      audit
-    );
-    list.append(li);
-    if (open.has(item.id)) loadAudit(item.id, audit);
-    if (typingIn === item.id) {
-      why.focus();
-      why.setSelectionRange(why.value.length, why.value.length);
-    }
-  }
-}
-async function loadAudit(id, box) {
-  const body = await api(`/editor/api/reports/${id}`);
-  box.replaceChildren();
-  if (!body.audit.length) box.append(el("li", { class: "empty" }, t.audit_empty));
-  for (const a of body.audit) {
-    box.append(el("li", {}, el("time", { datetime: a.at }, dmhm(a.at)), ` ${t["act_" + a.action] || a.action} · ${a.actor || a.role || ""}`, a.why ? ` — ${a.why}` : ""));
-  }
-}
-
-// --- official figures ---------------------------------------------------------------
-async function loadOfficial() {
-  const body = await api("/editor/api/official");
-  const tbody = $("official-list");
-  tbody.replaceChildren();
-  if (!body.items.length) tbody.append(el("tr", {}, el("td", { class: "empty" }, t.official_empty)));
-  for (const o of body.items) {
-    tbody.append(
-      el(
-        "tr",
-        { "data-id": o.id },
-        el("td", {}, o.province ? provinceName(o.province) : t.scope_national),
-        el("td", {}, dmhm(o.as_of)),
-        el("td", { class: "num" }, fmtPct(o.turnout_pct)),
-        el("td", { class: "num" }, `${c.agency} ${fmtPct(o.ours_pct)}`),
-        el("td", { class: "num", "data-warn": Math.abs(o.diff || 0) >= 0.5 ? "1" : "0" }, fmtDiff(o.diff)),
-        el("td", {}, o.source),
-        el(
-          "td",
-          {},
-          el("button", {
-            type: "button",
-            class: "link",
-            onclick: async () => {
-              await api(`/editor/api/official/${o.id}/withdraw`, { json: {} });
-              await loadOfficial();
-              liveSoon(0);
-            },
-          }, t.withdraw)
-        )
-      )
-    );
-  }
-}
-$("official-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const f = new FormData(ev.target);
-  const msg = $("official-msg");
-  try {
-    await api("/editor/api/official", {
-      json: {
-        province: f.get("province") || null,
-        turnout_pct: f.get("turnout_pct"),
-        as_of: f.get("as_of"),
-        source: f.get("source"),
-      },
-    });
-    msg.textContent = t.done;
-    msg.dataset.ok = "1";
-    ev.target.reset();
-    await loadOfficial();
-    liveSoon(0);
-  } catch (e) {
-    msg.textContent = t.error.replace("{m}", e.message);
-    msg.dataset.ok = "0";
-  }
+// --- the review queue (editor-queue.js) and the other tabs (editor-admin.js) --------
+const { loadQueue, queueSoon } = makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon, mapSoon });
+const { loadOfficial, loadPhotos, loadTokens } = makeAdmin({
+  t,
+  $,
+  el,
+  api,
+  provinceName,
+  fmtPct,
+  fmtDiff,
+  dmhm,
+  liveSoon,
+  agency: c.agency,
 });
-
-// --- photos -------------------------------------------------------------------------
-async function loadPhotos() {
-  const body = await api("/editor/api/photos?status=pending");
-  const list = $("photos");
-  list.replaceChildren();
-  $("photo-count").textContent = body.photos.length ? `(${body.photos.length})` : "";
-  if (!body.photos.length) list.append(el("li", { class: "empty" }, t.photos_empty));
-  for (const p of body.photos) {
-    const review = async (decision) => {
-      await api(`/editor/api/photos/${p.id}/${decision}`, { json: {} });
-      await loadPhotos();
-    };
-    list.append(
-      el(
-        "li",
-        { "data-id": p.id },
-        el("img", { src: p.url, alt: p.caption, loading: "lazy", width: "160", height: String(Math.round((160 * p.height) / p.width)) }),
-        el("p", {}, el("strong", {}, p.province_name), " · ", p.caption),
-        el(
-          "div",
-          { class: "actions" },
-          el("button", { type: "button", onclick: () => review("approve") }, t.approve),
-          el("button", { type: "button", class: "danger", onclick: () => review("reject") }, t.reject)
-        )
-      )
-    );
-  }
-}
-
-// --- tokens (admins) ----------------------------------------------------------------
-async function loadTokens() {
-  if (!$("token-list")) return;
-  const body = await api("/editor/api/tokens");
-  const tbody = $("token-list");
-  tbody.replaceChildren();
-  for (const tok of body.tokens.slice(0, 200)) {
-    tbody.append(
-      el(
-        "tr",
-        { "data-revoked": tok.revoked_at ? "1" : "0" },
-        el("td", {}, "#" + tok.id),
-        el("td", {}, t["role_" + tok.role] || tok.role),
-        el("td", {}, tok.province ? provinceName(tok.province) : ""),
-        el("td", {}, tok.label || ""),
-        el(
-          "td",
-          {},
-          tok.revoked_at
-            ? t.revoked
-            : el("button", {
-                type: "button",
-                class: "link danger",
-                onclick: async () => {
-                  await api(`/editor/api/tokens/${tok.id}/revoke`, { json: {} });
-                  await loadTokens();
-                },
-              }, t.revoke)
-        )
-      )
-    );
-  }
-}
-if ($("token-form")) {
-  $("token-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const f = new FormData(ev.target);
-    const msg = $("token-msg");
-    try {
-      const out = await api("/editor/api/tokens", {
-        json: { role: f.get("role"), province: f.get("role") === "bureau" ? f.get("province") : null, label: f.get("label") },
-      });
-      msg.replaceChildren(t.new_token + " ", el("code", {}, out.token));
-      await loadTokens();
-    } catch (e) {
-      msg.textContent = t.error.replace("{m}", e.message);
-    }
-  });
-}
 
 // --- tabs ---------------------------------------------------------------------------
 document.querySelector(".tabs").addEventListener("click", (ev) => {

@@ -10,6 +10,7 @@ const SHELL = [
   "/report",
   "/static/report.js",
   "/static/report-outbox.js",
+  "/static/report-checks.js",
   "/static/feed.js",
   "/static/format.js",
   "/static/labels.js",

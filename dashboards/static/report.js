@@ -11,6 +11,7 @@ import { ElectionClock } from "./clock.js";
 import { LiveFeed } from "./feed.js";
 import { makeFormat } from "./format.js";
 import { makeLabels } from "./labels.js";
+import { collect as collectReport, parseCount, parsePct } from "./report-checks.js";
 import { Outbox } from "./report-outbox.js";
 
 const BOOT = JSON.parse(document.getElementById("boot").textContent);
@@ -671,18 +672,6 @@ function registeredDefault() {
   return cfg && cfg.registered ? cfg.registered : null;
 }
 
-/** A whole number typed with or without thousands marks ("12.345", "12 345"). */
-function parseCount(raw) {
-  const s = raw.replace(/[\s.,\u00a0]/g, "");
-  return /^\d{1,12}$/.test(s) ? Number(s) : null;
-}
-
-/** A percentage with a decimal comma or point ("45,5"). */
-function parsePct(raw) {
-  const s = raw.replace(/\s/g, "").replace(",", ".");
-  return /^\d{1,3}(\.\d+)?$/.test(s) ? Number(s) : null;
-}
-
 function updateHints() {
   const reg = parseCount(value("registered") || "") || registeredDefault();
   const voted = parseCount(value("voted") || "");
@@ -698,108 +687,17 @@ function updateHints() {
 
 /** The report's data from the form, and the errors the contract would answer. */
 function collect() {
-  const errors = {};
-  const data = {};
-  const count = (name, { positive = false, required = true } = {}) => {
-    const raw = value(name);
-    if (!raw) {
-      if (required) errors[name] = t("err_required");
-      return null;
-    }
-    const n = parseCount(raw);
-    if (n === null || n > CFG.max_voters || (positive && n === 0)) {
-      errors[name] = t(positive ? "err_positive" : "err_int");
-      return null;
-    }
-    return n;
-  };
-  const text = (name, max, { required = true } = {}) => {
-    const raw = value(name);
-    if (!raw) {
-      if (required) errors[name] = t("err_required");
-      return null;
-    }
-    if (raw.length > max) {
-      errors[name] = t("err_too_long", { n: fmtInt(max) });
-      return null;
-    }
-    return raw;
-  };
-
-  if (kind === "turnout") {
-    const registered = count("registered", { positive: true, required: false });
-    const reg = registered || registeredDefault();
-    if (radio("mode") === "pct") {
-      const raw = value("turnout_pct");
-      const pct = raw ? parsePct(raw) : null;
-      if (!raw) errors.turnout_pct = t("err_required");
-      else if (pct === null || pct > 100) errors.turnout_pct = t("err_pct");
-      else data.turnout_pct = pct;
-    } else {
-      const voted = count("voted");
-      if (voted !== null && reg && voted > reg)
-        errors.voted = t("err_gt_registered", { n: fmtInt(reg) });
-      else if (voted !== null) data.voted = voted;
-    }
-    if (registered !== null) data.registered = registered;
-  } else if (kind === "completion") {
-    const done = count("areas_done");
-    const total = count("areas_total", { positive: true });
-    if (done !== null && total !== null && done > total) errors.areas_done = t("err_done_gt_total");
-    data.areas_done = done;
-    data.areas_total = total;
-    const uDone = count("units_done", { required: false });
-    const uTotal = count("units_total", { positive: true, required: false });
-    if ((value("units_done") === "") !== (value("units_total") === "")) {
-      errors[value("units_done") ? "units_total" : "units_done"] = t("err_pair");
-    } else if (uDone !== null && uTotal !== null) {
-      if (uDone > uTotal) errors.units_done = t("err_done_gt_total");
-      data.units_done = uDone;
-      data.units_total = uTotal;
-    }
-  } else if (kind === "revote") {
-    data.unit = text("unit", CFG.max_short);
-    data.level = value("level");
-    data.reason = value("reason");
-    if (!data.level) errors.level = t("err_required");
-    if (!data.reason) errors.reason = t("err_required");
-    data.status = value("status") || "announced";
-    const note = text("revote_note", CFG.max_text, { required: false });
-    if (note) data.note = note;
-  } else if (kind === "security") {
-    data.severity = radio("severity") || "info";
-    data.category = value("category") || "other";
-    data.text = text("security_text", CFG.max_text);
-    const location = text("location", CFG.max_short, { required: false });
-    if (location) data.location = location;
-    data.audience = radio("security_audience") || "internal";
-  } else if (kind === "note") {
-    data.text = text("note_text", CFG.max_text);
-    const tags = $$('input[name="tags"]:checked', form()).map((c) => c.value);
-    if (tags.length > CFG.max_tags) errors.tags = t("err_too_many_tags", { n: CFG.max_tags });
-    if (tags.length) data.tags = tags;
-    data.audience = radio("note_audience") || "public";
-  }
-
-  let asOf = null;
-  const rawAsOf = `${value("as_of_date")}T${value("as_of_time").slice(0, 5)}`;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(rawAsOf)) {
-    errors.as_of = t("err_as_of");
-  } else {
-    asOf = fmt.isoFromLocal(rawAsOf);
-    const ms = asOf ? Date.parse(asOf) : NaN;
-    if (Number.isNaN(ms)) errors.as_of = t("err_as_of");
-    else if (ms < Date.parse(CFG.window[0]) || ms > Date.parse(CFG.window[1]))
-      errors.as_of = t("err_window", { from: fmtDay(CFG.window[0]), to: fmtDay(CFG.window[1]) });
-    else if (ms > nowMs() + CFG.future_slack_s * 1000) errors.as_of = t("err_future");
-  }
-
-  let province = null;
-  if (isEditor()) {
-    province = value("province");
-    if (!province) errors.province = t("err_required");
-  }
-  return { data, asOf, province, errors };
+  return collectReport(kind, {
+    value,
+    radio,
+    tags: () => $$('input[name="tags"]:checked', form()).map((c) => c.value),
+    t,
+    fmt,
+    CFG,
+    registeredDefault,
+    nowMs,
+    isEditor,
+  });
 }
 
 function clearErrors() {
