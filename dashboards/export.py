@@ -2,10 +2,16 @@
 
 PNG and SVG go through kaleido, which drives Debian's Chromium (`BROWSER_PATH`, default
 `/usr/bin/chromium`; kaleido is never allowed to download a browser). One browser is
-kept alive for the whole process (`kaleido.start_sync_server`), started on first use:
-the first export costs about 2 s, later ones about 0.2 s. Exports are serialised by a
-lock (the sync server answers one call at a time); `render` blocks, so async callers
-should run it in a worker thread (e.g. `starlette.concurrency.run_in_threadpool`).
+kept alive for the whole process (`_Browser`), started on first use: the first export
+costs about 2 s, later ones about 0.2 s. Exports are serialised by a lock; `render`
+blocks, so async callers should run it in a worker thread (e.g.
+`starlette.concurrency.run_in_threadpool`).
+
+Shutdown is bounded: the browser is closed at exit within `STOP_TIMEOUT_S`, whatever
+state it is in. (kaleido's own sync server blocks its event loop on a queue between calls
+and closes at exit with a join that has no timeout: when Chromium has already died of the
+same SIGTERM, as with `systemctl stop`, which signals every process of the service, that
+join never returned and `votewire serve` hung after "Closing browser".)
 
 Nothing here touches the network: the page kaleido renders in loads the vendored
 plotly.js, no MathJax, and the stub topojson of `static/vendor/topojson/`. An exported
@@ -21,19 +27,22 @@ Chromium's FreeType does not read the woff2 files the board uses, hence the TTFs
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
+import contextlib
 import csv
 import html
 import io
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Coroutine, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +73,10 @@ MEDIA_TYPES = {
 DEFAULT_BROWSER = "/usr/bin/chromium"
 RENDER_TIMEOUT_S = 60
 """Longest one export may take before kaleido gives up."""
+OPEN_TIMEOUT_S = 60
+"""Longest the browser may take to start."""
+STOP_TIMEOUT_S = 5
+"""Longest closing the browser may take (at exit, or `stop`); then it is abandoned."""
 PLOTLY_JS = VENDOR_DIR / "plotly.min.js"
 FONTS_DIR = VENDOR_DIR / "fonts"
 EXPORT_FONTS_DIR = FONTS_DIR / "ttf"
@@ -82,8 +95,8 @@ CSV_FIELDS = (
 NATIONAL_CODE = "VN"
 """`code` of the national row that closes a CSV export."""
 
+log = logging.getLogger("votewire.export")
 _lock = threading.Lock()
-_started = False
 last_timings: dict[str, float] = {}
 """Seconds taken by the latest `render` of each format (for logs and the benchmark)."""
 
@@ -100,7 +113,9 @@ def browser_path() -> str:
 
 
 class _Chromium(Chromium):
-    """Chromium that also sees the vendored TTFs, through its own fontconfig file."""
+    """Chromium that also sees the vendored TTFs, through its own fontconfig file, in its
+    own session: a signal to the server's process group is for the server, which closes
+    the browser itself."""
 
     fontconfig_file: str | None = None
 
@@ -109,6 +124,62 @@ class _Chromium(Chromium):
         if self.fontconfig_file:
             env["FONTCONFIG_FILE"] = self.fontconfig_file
         return env
+
+    def get_popen_args(self) -> MutableMapping[str, Any]:
+        args = dict(super().get_popen_args())
+        if os.name == "posix":
+            args["start_new_session"] = True
+        return args
+
+
+class _Browser:
+    """One `kaleido.Kaleido` (one headless Chromium) on its own event loop, in a daemon
+    thread that idles in `run_forever`, so choreographer's watchdog runs between calls.
+    Every call from outside has a deadline, closing included."""
+
+    def __init__(self, **kaleido_args: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, name="votewire-kaleido", daemon=True)
+        self.thread.start()
+        self.stack = contextlib.AsyncExitStack()
+        try:
+            self.kaleido = self.call(
+                self.stack.enter_async_context(kaleido.Kaleido(**kaleido_args)), OPEN_TIMEOUT_S
+            )
+        except BaseException:
+            self.close(STOP_TIMEOUT_S)
+            raise
+
+    def _serve(self) -> None:
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    def call(self, coro: Coroutine[Any, Any, Any], timeout: float) -> Any:
+        """Run `coro` on the browser's loop; TimeoutError after `timeout` seconds."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def close(self, timeout: float) -> bool:
+        """Close the browser within `timeout` s; False when it had to be abandoned (its
+        thread is a daemon, and Chromium exits when its pipe to us closes)."""
+        try:
+            self.call(self.stack.aclose(), timeout)
+            return True
+        except Exception as exc:  # noqa: BLE001 - closing: nothing left to do but go
+            log.warning("chart browser did not close within %ss (%r): abandoned", timeout, exc)
+            return False
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout)
+
+
+_browser: _Browser | None = None
 
 
 def _write_fontconfig() -> str:
@@ -136,32 +207,35 @@ def start() -> None:
         _start_locked()
 
 
-def _start_locked() -> None:
-    global _started
-    if _started:
-        return
+def _start_locked() -> _Browser:
+    global _browser
+    if _browser is not None:
+        return _browser
     path = browser_path()
     os.environ.setdefault("BROWSER_PATH", path)  # choreographer's own lookup, never a download
     page = kaleido.PageGenerator(plotly=(PLOTLY_JS.as_uri(), "utf-8"), mathjax=False)
     _Chromium.fontconfig_file = _write_fontconfig()
-    kaleido.start_sync_server(
-        n=1,
-        timeout=RENDER_TIMEOUT_S,
-        page_generator=page,
-        path=path,
-        browser_cls=_Chromium,
-        silence_warnings=True,
+    _browser = _Browser(
+        n=1, timeout=RENDER_TIMEOUT_S, page_generator=page, path=path, browser_cls=_Chromium
     )
-    _started = True
+    return _browser
 
 
-def stop() -> None:
-    """Close the shared browser (a later export starts it again)."""
-    global _started
-    with _lock:
-        if _started:
-            kaleido.stop_sync_server(silence_warnings=True)
-            _started = False
+def stop(timeout: float = STOP_TIMEOUT_S) -> bool:
+    """Close the shared browser within about `timeout` s (a later export starts it again).
+    False when it had to be abandoned. Also runs at exit."""
+    global _browser
+    if not _lock.acquire(timeout=timeout):  # an export is stuck: its own deadline applies
+        log.warning("chart browser busy at shutdown: abandoned")
+        return False
+    try:
+        browser, _browser = _browser, None
+        return True if browser is None else browser.close(timeout)
+    finally:
+        _lock.release()
+
+
+atexit.register(stop)
 
 
 def render(fig: go.Figure, fmt: str, width: int | None = None, height: int | None = None) -> bytes:
@@ -176,12 +250,12 @@ def render(fig: go.Figure, fmt: str, width: int | None = None, height: int | Non
         out = _html(fig, width, height)
     else:
         spec = fig.to_plotly_json()
+        opts = dict(format=fmt, width=width, height=height, scale=1)
         with _lock:
-            _start_locked()
-            out = kaleido.calc_fig_sync(
-                spec,
-                opts=dict(format=fmt, width=width, height=height, scale=1),
-                topojson=TOPOJSON_FILE_URL,
+            browser = _start_locked()
+            out = browser.call(
+                browser.kaleido.calc_fig(spec, opts=opts, topojson=TOPOJSON_FILE_URL),
+                RENDER_TIMEOUT_S + STOP_TIMEOUT_S,
             )
     last_timings[fmt] = time.perf_counter() - begin
     return out
