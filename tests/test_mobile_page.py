@@ -414,3 +414,36 @@ async def test_me_and_my_reports_answer_the_bearer_only(server):
         assert '<html lang="en">' in (await c.get("/report?lang=en")).text
         for asset in ("/static/report.js", "/static/report.css", "/report-sw.js"):
             assert (await c.get(asset)).status_code == 200, asset
+
+
+async def test_default_as_of_is_the_election_clock_and_is_accepted(browser, db_url):
+    """During a replay the live feed's `clock` message (contract §6) sets the form's moment:
+    the phone offers the replayed time (not its own clock, nor its own zone), and a report
+    sent as offered carries it and is accepted."""
+    token = await issue(db_url, "01")
+    replay = {"type": "clock", "clock": "2021-05-23T03:30:00Z", "mode": "replay", "speed": 0}
+
+    def live_feed(ws) -> None:  # the server's feed, with the replay's clock message added
+        ws.connect_to_server()
+        ws.send(json.dumps(replay))
+
+    async with serve_in_loop(db_url) as srv:
+        context = await browser.new_context(
+            viewport={"width": 360, "height": 640}, timezone_id="Europe/Paris", base_url=srv.http
+        )
+        context.set_default_timeout(WAIT)
+        await context.route_web_socket(re.compile(r"/ws/live(\?|$)"), live_feed)
+        page = await context.new_page()
+        console = Console(page, srv.http)
+        try:
+            await page.goto(f"/report#token={token}")
+            await connected(page)
+            await expect(page.locator('[name="as_of_date"]')).to_have_value("2021-05-23")
+            await expect(page.locator('[name="as_of_time"]')).to_have_value("10:30")
+            await fill_and_send(page, "turnout", voted="1000")
+            await expect(outbox(page, "sent")).to_have_count(1)
+            rows = await log_rows(db_url)
+            assert [r["as_of"] for r in rows] == [datetime(2021, 5, 23, 3, 30, tzinfo=UTC)]
+            console.check()
+        finally:
+            await context.close()

@@ -658,10 +658,15 @@ function setTurnoutMode() {
   updateHints();
 }
 
+let asOfTyped = false; // the bureau changed the moment by hand: a clock message leaves it
+
+/** The form's moment: the election clock's now, on the minute (accepted as offered, also
+ * during a replay). */
 function resetAsOf() {
   const local = zoneInput(Math.floor(nowMs() / 60000) * 60000);
   field("as_of_date").value = local.slice(0, 10);
   field("as_of_time").value = local.slice(11, 16);
+  asOfTyped = false;
 }
 
 function registeredDefault() {
@@ -895,6 +900,13 @@ async function main() {
     updateHints();
   });
   $("#as-of-now").addEventListener("click", resetAsOf);
+  for (const name of ["as_of_date", "as_of_time"])
+    field(name).addEventListener("input", () => {
+      asOfTyped = true;
+    });
+  clock.onChange(() => {
+    if (!asOfTyped) resetAsOf(); // a replay set, or the server's time learnt
+  });
   form().addEventListener("submit", submitReport);
   $("#clear-sent").addEventListener("click", clearSent);
   $("#signout").addEventListener("click", () => signOut());
