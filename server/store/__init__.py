@@ -1,0 +1,116 @@
+"""All SQL of votewire (the storage layer), one module per concept:
+
+    db.py       pools, connections, migrations, the provinces' seed
+    tokens.py   tokens and their bearers
+    reports.py  the report log, editors' actions, reading reports back, the reset
+    feed.py     the change counter and the feed table
+    picture.py  the picture now or at a moment, timelines, re-votes at a moment
+    desk.py     the review queue, current turnout reports, official figures
+    photos.py   bureau photos
+
+Callers use the names exported here (`from server import store; store.picture(...)`).
+Connection failures surface as `errors.Unavailable` (`store.acquire`). The writer's logic
+lives in the SQL functions of `server/migrations/`, one round trip per batch of reports.
+"""
+
+from server.store.db import (
+    DB_ERRORS,
+    acquire,
+    connect,
+    create_pool,
+    migrate,
+    ping,
+    registered_defaults,
+    seed_provinces,
+)
+from server.store.desk import (
+    add_official,
+    latest_turnout,
+    officials,
+    review_queue,
+    withdraw_official,
+)
+from server.store.feed import (
+    feed_floor,
+    feed_since,
+    last_seq,
+    last_seqs,
+)
+from server.store.photos import (
+    add_photo,
+    board_photos,
+    photo_jpeg,
+    photos,
+    review_photo,
+)
+from server.store.picture import (
+    picture,
+    revotes_at,
+    timeline,
+)
+from server.store.reports import (
+    Outcome,
+    accept_batch,
+    apply_action,
+    audit_log,
+    board_items,
+    published_notes,
+    report_by_id,
+    reports_of_token,
+    reset_reports,
+)
+from server.store.tokens import (
+    Bearer,
+    bearer_by_id,
+    find_bearer,
+    issue_token,
+    list_tokens,
+    revoke_token_id,
+    revoke_tokens,
+    token_hash,
+)
+
+__all__ = [
+    "Bearer",
+    "DB_ERRORS",
+    "Outcome",
+    "accept_batch",
+    "acquire",
+    "add_official",
+    "add_photo",
+    "apply_action",
+    "audit_log",
+    "bearer_by_id",
+    "board_items",
+    "board_photos",
+    "connect",
+    "create_pool",
+    "feed_floor",
+    "feed_since",
+    "find_bearer",
+    "issue_token",
+    "last_seq",
+    "last_seqs",
+    "latest_turnout",
+    "list_tokens",
+    "migrate",
+    "officials",
+    "photo_jpeg",
+    "photos",
+    "picture",
+    "ping",
+    "published_notes",
+    "registered_defaults",
+    "report_by_id",
+    "reports_of_token",
+    "reset_reports",
+    "review_photo",
+    "review_queue",
+    "revoke_token_id",
+    "revoke_tokens",
+    "revotes_at",
+    "seed_provinces",
+    "timeline",
+    "token_hash",
+    "withdraw_official",
+]

@@ -1,0 +1,124 @@
+"""The report log: accepting reports (the writer's logic is the SQL function
+`accept_batch`, migrations/001), editors' actions on them (migrations/002), reading them
+back (one report, a token's own, the board's ticker, the published notes) and the
+rehearsal reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from server.store.db import REFRESH_STATE
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    outcome: str
+    seq: int | None
+    detail: dict | None
+
+
+async def accept_batch(
+    conn: asyncpg.Connection, items: list[dict], rehearsal: bool
+) -> list[Outcome]:
+    """Accept reports in one transaction (see `accept_batch` in migrations/001); each item
+    has the keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings)."""
+    rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", items, rehearsal)
+    return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
+
+
+async def apply_action(
+    conn: asyncpg.Connection,
+    report_id: str,
+    action: str,
+    *,
+    token_id: int | None,
+    actor: str | None,
+    why: str | None,
+    rehearsal: bool,
+) -> Outcome:
+    """verify / publish / retract / annotate one report (migrations/002), audited."""
+    row = await conn.fetchrow(
+        "SELECT * FROM apply_action($1::uuid, $2, $3, $4, $5, $6)",
+        report_id,
+        action,
+        token_id,
+        actor,
+        why,
+        rehearsal,
+    )
+    return Outcome(row["outcome"], row["seq"], None)
+
+
+async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT a.id, a.seq, a.action, a.actor, a.why, a.at, t.role
+           FROM actions a LEFT JOIN tokens t ON t.id = a.token_id
+           WHERE a.report_id = $1::uuid ORDER BY a.id""",
+        report_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def reset_reports(conn: asyncpg.Connection) -> int:
+    """Delete every report and feed change ("live zeros"); tokens stay, `seq` continues so
+    no viewer mistakes the empty picture for an old one. Returns how many reports went."""
+    async with conn.transaction():
+        await conn.execute("SELECT 1 FROM counter FOR UPDATE")
+        count = await conn.fetchval("SELECT count(*) FROM reports")
+        await conn.execute("TRUNCATE reports, feed CASCADE")
+        await conn.execute(REFRESH_STATE)
+        await conn.execute("UPDATE counter SET public_seq = seq")
+        await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
+    return count
+
+
+async def report_by_id(conn: asyncpg.Connection, report_id: str) -> dict | None:
+    row = await conn.fetchrow(
+        """SELECT seq, id::text AS id, province, kind, as_of, data, audience, retracted,
+                  verified, correction, received_at, turnout_pct, token_id
+           FROM reports WHERE id = $1::uuid""",
+        report_id,
+    )
+    return dict(row) if row else None
+
+
+async def reports_of_token(conn: asyncpg.Connection, token_id: int, limit: int) -> list[dict]:
+    """The reports sent with one token, newest first (the correspondent's "my reports")."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data, audience, retracted,
+                  received_at
+           FROM reports WHERE token_id = $1 ORDER BY seq DESC LIMIT $2""",
+        token_id,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def board_items(conn: asyncpg.Connection, limit: int) -> list[dict]:
+    """The latest public notes and re-vote reports, newest first (the board's ticker).
+
+    Only `audience = 'public'` rows: an internal note never leaves here."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data FROM reports
+           WHERE kind IN ('note', 'revote') AND audience = 'public' AND NOT retracted
+             AND seq IS NOT NULL
+           ORDER BY as_of DESC, seq DESC LIMIT $1""",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def published_notes(conn: asyncpg.Connection, start: datetime, end: datetime) -> list[dict]:
+    """Public notes and public security notes whose as_of falls in [start, end)."""
+    rows = await conn.fetch(
+        """SELECT seq, id::text AS id, province, kind, as_of, data FROM reports
+           WHERE kind IN ('note', 'security') AND audience = 'public' AND NOT retracted
+             AND as_of >= $1 AND as_of < $2
+           ORDER BY as_of, seq""",
+        start,
+        end,
+    )
+    return [dict(r) for r in rows]
