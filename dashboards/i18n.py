@@ -160,6 +160,11 @@ def fmt_date(moment: datetime, lang: str = DEFAULT_LANG) -> str:
     return format_skeleton("yMd", moment, locale=_locale(lang))
 
 
+def fmt_day_month(moment: datetime, lang: str = DEFAULT_LANG) -> str:
+    """A day without its year (CLDR skeleton Md): "6/6" (vi), "06/06" (en-GB), "06.06" (ru)."""
+    return format_skeleton("Md", moment, locale=_locale(lang))
+
+
 def fmt_time(moment: datetime, lang: str = DEFAULT_LANG) -> str:
     """The locale's short time (CLDR timeFormats short, 24-hour in all six): "15:00"."""
     return format_time(moment, "short", locale=_locale(lang))

@@ -183,6 +183,7 @@ FORMATS_JS = """async ([cases, zone]) => {
       ints: cases.ints.map((v) => f.int(v)),
       pcts: cases.pcts.map(([v, d]) => f.pct(v, d)),
       dates: cases.moments.map((m) => f.date(m)),
+      days: cases.moments.map((m) => f.dayMonth(m)),
       times: cases.moments.map((m) => f.time(m)),
     };
   }
@@ -206,6 +207,7 @@ async def test_page_formats_agree_with_the_servers_in_every_language(server, bro
             "ints": [i18n.fmt_int(v, lang) for v in ints],
             "pcts": [i18n.fmt_pct(v, lang, d) for v, d in pcts],
             "dates": [i18n.fmt_date(m, lang) for m in local],
+            "days": [i18n.fmt_day_month(m, lang) for m in local],
             "times": [i18n.fmt_time(m, lang) for m in local],
         }, lang
 
