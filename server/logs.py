@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 
 FIELDS = ("report_id", "seq", "kind", "province", "token_id")
 
@@ -33,7 +34,7 @@ def setup(level: str | None = None, fmt: str | None = None) -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         formatter: logging.Formatter = JsonFormatter()
-        formatter.converter = __import__("time").gmtime
+        formatter.converter = time.gmtime
     else:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     handler.setFormatter(formatter)
