@@ -32,7 +32,7 @@ run: $(BIN)/votewire
 test: $(BIN)/votewire
 	bash .ci/deps
 	$(BIN)/ruff check .
-	@if grep -q '^\[tool\.importlinter\]' pyproject.toml; then $(BIN)/lint-imports; fi
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/votewire
