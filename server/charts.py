@@ -43,6 +43,7 @@ from server.errors import not_found
 from server.jsonio import iso
 from server.picture import moment, read_picture
 from server.settings import Election
+from server.spreadsheet import BOM, picture_csv
 from server.state import Votewire, votewire
 
 CHART_FORMATS = ("png", "svg", "html", "csv", "json", "plotly")
@@ -206,9 +207,7 @@ def render_chart(
     """(body, media type) of chart `name` in `fmt`. Blocks (kaleido): call it in a thread
     from async code."""
     if fmt == "csv":
-        return ("\ufeff" + export.picture_csv(picture, lang)).encode("utf-8"), export.MEDIA_TYPES[
-            "csv"
-        ]
+        return (BOM + picture_csv(picture, lang)).encode("utf-8"), export.MEDIA_TYPES["csv"]
     if fmt == "json":
         return export.picture_json(picture).encode("utf-8"), "application/json"
     options = {"codes": codes} if name == "by_hour" else {}

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -92,6 +93,27 @@ def number(cell: str) -> float | None:
     return None if cell == "" else float(cell)
 
 
+def as_written(value: float | int | None) -> float | int | None:
+    """A figure as a CSV holds it: floats to two decimals, integers as they are."""
+    return round(value, 2) if isinstance(value, float) else value
+
+
+async def test_csv_figures_have_two_decimals_a_point_and_no_grouping_in_every_language(server):
+    await load_day(server)
+    snap = await server.snapshot(at=AT)
+    pct = snap["national"]["turnout_pct"]
+    assert pct != round(pct, 2)  # a figure with more decimals than a CSV shows
+    async with await editor_client(server) as c:
+        for lang in ("vi", "en", "fr", "ru"):
+            r = await c.get("/charts/map.csv", params={"at": AT, "lang": lang})
+            rows = csv_rows(r.text)
+            assert rows[-1]["turnout_pct"] == f"{pct:.2f}", lang
+            assert rows[-1]["voted"] == str(snap["national"]["voted"]), lang  # no grouping
+            for row in rows:
+                # a float with two decimals (or a whole percent as sent, an integer)
+                assert re.fullmatch(r"(\d+(\.\d\d)?)?", row["turnout_pct"]), (lang, row)
+
+
 async def test_chart_numbers_are_the_snapshot_of_that_moment(server):
     await load_day(server)
     async with await editor_client(server) as c:
@@ -105,10 +127,10 @@ async def test_chart_numbers_are_the_snapshot_of_that_moment(server):
             for row, p in zip(rows, snap["provinces"], strict=False):
                 assert row["code"] == p["code"]
                 for field in ("voted", "registered", "turnout_pct", "areas_done", "revote_units"):
-                    assert number(row[field]) == p[field], (at, p["code"], field)
+                    assert number(row[field]) == as_written(p[field]), (at, p["code"], field)
             nat = rows[-1]
             assert number(nat["voted"]) == snap["national"]["voted"]
-            assert number(nat["turnout_pct"]) == snap["national"]["turnout_pct"]
+            assert number(nat["turnout_pct"]) == as_written(snap["national"]["turnout_pct"])
         # HH:MM is the same moment on the election day.
         short = (await c.get("/charts/map.json", params={"at": "15:00"})).json()
         assert short["national"] == (await server.snapshot(at=AT))["national"]

@@ -413,6 +413,8 @@ async def test_phase_summary_as_csv_and_printable_html_and_from_the_cli(server):
     assert "01,Hà Nội,3000000," in text and "Đã công bố" in text and "Nội bộ" not in text
     assert "Đơn vị số 4, xã Hoàng Long" in text
     assert "2021-05-23T15:00:00+07:00,3000000," in text  # the timeline's 15:00 point
+    pct = re.search(r"^2021-05-23T15:00:00\+07:00,3000000,\d+,([^,]*),", text, re.M)
+    assert pct and re.fullmatch(r"\d+\.\d\d", pct.group(1)), text  # 2 decimals, a point
     assert "<h1>Báo cáo tổng hợp – Giai đoạn 2: ngày bầu cử</h1>" in html
     assert "Đơn vị số 4, xã Hoàng Long" in html and "Nội bộ" not in html
     out = subprocess.run(

@@ -17,6 +17,7 @@ from server.cli.common import CliError, database
 from server.desk.summary import build_summary, summary_chart_svg, summary_csv, summary_html
 from server.picture import parse_at
 from server.settings import Settings
+from server.spreadsheet import BOM
 from server.state import Votewire
 
 
@@ -89,7 +90,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> None:
             export.stop()
         text = summary_html(summary, args.lang, chart_svg)
     if args.output and args.output != "-":
-        Path(args.output).write_text(("\ufeff" if fmt == "csv" else "") + text, encoding="utf-8")
+        Path(args.output).write_text((BOM if fmt == "csv" else "") + text, encoding="utf-8")
         print(f"{args.output}: phase {args.phase} summary at {summary['moment']}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -9,8 +9,6 @@ evening, 3 = re-votes and supplementary votes (the day after → window end).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from datetime import datetime, time, timedelta
@@ -31,6 +29,7 @@ from server.jsonio import iso
 from server.picture import read_picture
 from server.security import route_kind
 from server.settings import Election
+from server.spreadsheet import BOM, Sheet, picture_rows
 from server.state import Votewire, votewire
 
 log = logging.getLogger("votewire.editor")
@@ -105,41 +104,32 @@ async def build_summary(state: Votewire, phase: int, now: datetime | None = None
 # --- renderings -------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    return "" if value is None else iso(value)
-
-
 def summary_csv(summary: dict, lang: str = "vi") -> str:
     """Four blocks, each a title row then a header row: provinces, timeline, re-votes,
-    published notes. Nulls are empty cells, never 0."""
+    published notes. Cells as `server.spreadsheet.cell` writes them."""
     t = desk_labels("en" if lang == "en" else "vi")
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(
-        [f"# {t['summary']} – {t['phase_' + str(summary['phase'])]}", _cell(summary["moment"])]
-    )
-    w.writerow([f"# {t['summary_provinces']}"])
-    out.write(export.picture_csv(summary["picture"], lang))
-    w.writerow([])
-    w.writerow([f"# {t['summary_timeline']}"])
+    sheet = Sheet()
+    sheet.row(f"# {t['summary']} – {t['phase_' + str(summary['phase'])]}", summary["moment"])
+    sheet.row(f"# {t['summary_provinces']}")
+    picture_rows(sheet, summary["picture"], lang)
+    sheet.row()
+    sheet.row(f"# {t['summary_timeline']}")
     timeline_fields = ("voted", "registered", "turnout_pct", "provinces_reporting")
-    w.writerow(["t", *timeline_fields])
+    sheet.row("t", *timeline_fields)
     for p in summary["timeline"]:
-        w.writerow([_cell(p["t"]), *(_cell(p.get(k)) for k in timeline_fields)])
-    w.writerow([])
-    w.writerow([f"# {t['summary_revotes']}"])
+        sheet.row(p["t"], *(p.get(k) for k in timeline_fields))
+    sheet.row()
+    sheet.row(f"# {t['summary_revotes']}")
     revote_fields = ("province", "unit", "level", "reason", "status", "as_of")
-    w.writerow(revote_fields)
+    sheet.row(*revote_fields)
     for r in summary["revotes"]:
-        w.writerow([_cell(r.get(k)) for k in revote_fields])
-    w.writerow([])
-    w.writerow([f"# {t['summary_notes']}"])
-    w.writerow(["seq", "province", "kind", "as_of", "text"])
+        sheet.row(*(r.get(k) for k in revote_fields))
+    sheet.row()
+    sheet.row(f"# {t['summary_notes']}")
+    sheet.row("seq", "province", "kind", "as_of", "text")
     for n in summary["notes"]:
-        w.writerow(
-            [n["seq"], n["province"], n["kind"], _cell(n["as_of"]), n["data"].get("text", "")]
-        )
-    return out.getvalue()
+        sheet.row(n["seq"], n["province"], n["kind"], n["as_of"], n["data"].get("text", ""))
+    return sheet.text()
 
 
 def summary_chart_svg(summary: dict, lang: str) -> str | None:
@@ -287,7 +277,7 @@ async def _summary_response(request: Request, fmt: str) -> Response:
     name = f"votewire-summary-phase{phase}-{summary['moment']:%Y%m%d-%H%M}"
     if fmt == "csv":
         return Response(
-            "\ufeff" + summary_csv(summary, lang),
+            BOM + summary_csv(summary, lang),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}.csv"',
