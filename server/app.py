@@ -18,7 +18,19 @@ from starlette.staticfiles import StaticFiles
 from dashboards import pages
 from ingest.errors import ContractError
 from ingest.fixtures import provinces
-from server import bureau, charts, errors, health, live, mobile, photos, picture, store, tokens
+from server import (
+    apidoc,
+    bureau,
+    charts,
+    errors,
+    health,
+    live,
+    mobile,
+    photos,
+    picture,
+    store,
+    tokens,
+)
 from server.auth import TokenBackend, on_auth_error
 from server.board import items as board_items
 from server.board import page as board_page
@@ -120,6 +132,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         bureau,
         live,
         picture,
+        apidoc,
         health,
         mobile,
         board_page,
