@@ -106,3 +106,23 @@ async def test_notes_are_never_html_in_the_snapshot_api(server):
     async with httpx.AsyncClient(base_url=server.http) as c:
         r = await c.get("/api/snapshot")
     assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_each_kind_of_page_gets_its_policy_from_one_table(server):
+    async with httpx.AsyncClient(base_url=server.http) as c:
+        board = await c.get("/board")
+        phone = await c.get("/report")
+        desk = await c.get("/editor/signin")
+        api = await c.get("/api/snapshot")
+    host = f"127.0.0.1:{server.port}"
+    for page in (board, phone, desk):
+        csp = page.headers["content-security-policy"]
+        assert f"connect-src 'self' ws://{host} wss://{host}" in csp, csp
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "style-src 'self';" in phone.headers["content-security-policy"]  # no inline style
+    assert "worker-src 'self'" in phone.headers["content-security-policy"]
+    assert board.headers["cache-control"] == phone.headers["cache-control"] == "no-cache"
+    assert desk.headers["cache-control"] == "no-store"
+    assert desk.headers["referrer-policy"] == "same-origin"
+    assert board.headers["referrer-policy"] == "no-referrer"
+    assert "content-security-policy" not in api.headers  # JSON runs no script
