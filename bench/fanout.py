@@ -349,7 +349,10 @@ class Votewire:
         async with websockets.connect(self.live, max_size=2**24) as probe:
             await probe.recv()  # snapshot
             await self.send(0)
-            return len((await probe.recv()).encode())
+            frame = await probe.recv()
+            while json.loads(frame)["type"] == "clock":  # out of band (contract §6)
+                frame = await probe.recv()
+            return len(frame.encode())
 
     async def close(self) -> None:
         for ws in self.bureaus.values():

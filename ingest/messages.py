@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -158,6 +159,30 @@ class ConfirmationMsg(_Envelope):
     confirmed: StrictBool
     source: Short
     as_of: StrictStr = absent()
+
+
+MAX_REPLAY_SPEED = 3600.0
+"""A replay runs at most an hour per second: faster is a typo, not a demo."""
+
+
+class ClockSetting(BaseModel):
+    """§6: the body of `POST /api/clock` (an editor's token): the replayed moment now, and
+    how many replayed seconds pass per real second (0 holds it still)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    clock: AwareDatetime = Field(examples=["2021-05-23T07:00:00+07:00"])
+    speed: Annotated[float, Field(ge=0, le=MAX_REPLAY_SPEED, strict=True, examples=[60])]
+
+
+def parse_clock_setting(obj: Any) -> ClockSetting:
+    """A decoded `POST /api/clock` body → `ClockSetting`, or `Invalid` naming the field."""
+    if not isinstance(obj, dict):
+        raise Invalid("Nội dung phải là một đối tượng JSON", "The body must be a JSON object")
+    try:
+        return ClockSetting.model_validate(obj)
+    except ValidationError as exc:
+        raise _invalid_from(exc, id=None) from None
 
 
 @dataclass(frozen=True, slots=True)

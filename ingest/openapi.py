@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ingest import outgoing as out
-from ingest.messages import ConfirmationMsg, HelloMsg, ReportMsg
+from ingest.messages import ClockSetting, ConfirmationMsg, HelloMsg, ReportMsg
 
 REF = "#/components/schemas/{model}"
 CONTRACT_VERSION = "1.1"
@@ -47,7 +47,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     out.Results,
     out.Units,
     out.Clock,
-    out.ClockSetting,
+    ClockSetting,
     out.Health,
     out.Ack,
     out.Error,
@@ -157,7 +157,7 @@ def paths() -> dict[str, Any]:
                 "security": EDITOR,
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": ref(out.ClockSetting)}},
+                    "content": {"application/json": {"schema": ref(ClockSetting)}},
                 },
                 "responses": {
                     "200": clock_ok,

@@ -277,14 +277,6 @@ class ClockMessage(Clock):
     type: Literal["clock"]
 
 
-class ClockSetting(_Shape):
-    """§6: the body of `POST /api/clock` (an editor's token): the replayed moment now, and
-    how many replayed seconds pass per real second (0 holds it still)."""
-
-    clock: AwareDatetime
-    speed: Annotated[float, Field(ge=0)]
-
-
 # --- the bureau socket's answers (protocol §1) -----------------------------------------
 
 

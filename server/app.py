@@ -6,6 +6,7 @@ handler, and runs the lifespan. Nothing in `server` imports this module; the com
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 
 import uvicorn
@@ -22,6 +23,8 @@ from server import (
     apidoc,
     bureau,
     charts,
+    clock,
+    clock_routes,
     errors,
     health,
     live,
@@ -55,6 +58,8 @@ async def start(state: Votewire) -> None:
         await store.migrate(conn)
         await store.seed_provinces(conn, provinces())
         registered = await store.registered_defaults(conn)
+        await state.clock.load(conn)
+    state.clock.told = state.clock.setting
     state.provinces = {p.code: p for p in provinces()}
     wakeup = (
         PostgresWakeup(state.database_url, s.zone_name, s.listen_check_s, s.db_timeout_s)
@@ -71,6 +76,9 @@ async def start(state: Votewire) -> None:
     )
     for audience, lane in state.hub.lanes.items():
         state.metrics.viewers_direct.labels(audience).set_function(lane.__len__)
+    state.hub.notices["clock"] = functools.partial(
+        clock.follow, state.clock, state.pool, state.hub, s.db_timeout_s
+    )
     await state.hub.start()
     state.desk = Desk(
         state.pool,
@@ -78,6 +86,7 @@ async def start(state: Votewire) -> None:
         registered,
         RateLimiter(s.rate_per_s, s.rate_burst),
         on_commit=state.hub.committed,
+        now=state.now_local,
     )
     state.desk.start()
     if s.gc_quiet_s > 0:
@@ -132,6 +141,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         bureau,
         live,
         picture,
+        clock_routes,
         apidoc,
         health,
         mobile,

@@ -24,9 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from server import store
-
-MAX_SPEED = 3600.0
-"""A replay may run at most an hour per second: faster is a typo, not a demo."""
+from server.fanout import Hub
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,8 @@ class ElectionClock:
     def __init__(self, zone: ZoneInfo, setting: ClockSetting | None = None) -> None:
         self.zone = zone
         self.setting = setting
+        self.told = setting
+        """The setting this process's live viewers were last told (`follow`)."""
 
     @property
     def mode(self) -> Literal["live", "replay"]:
@@ -77,3 +77,13 @@ class ElectionClock:
         """Read the stored setting (after start, a NOTIFY 'clock' or a lost LISTEN)."""
         row = await store.election_clock(conn)
         self.setting = None if row is None else ClockSetting(**row)
+
+
+async def follow(clock: ElectionClock, pool: asyncpg.Pool, hub: Hub, timeout: float) -> None:
+    """A NOTIFY 'clock' (or a LISTEN connection back after a loss): reload the setting and,
+    when it differs from what this process's live viewers were last told, tell them."""
+    async with store.acquire(pool, timeout) as conn:
+        await clock.load(conn)
+    if clock.setting != clock.told:
+        clock.told = clock.setting
+        hub.tell_all(clock.frame())

@@ -32,7 +32,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Protocol
@@ -338,6 +338,10 @@ class Hub:
         self._task: asyncio.Task | None = None
         self.fanout_seconds = fanout_seconds
         self._last_broadcast = 0.0
+        self.notices: dict[str, Callable[[], Awaitable[None]]] = {}
+        """What to run when a NOTIFY other than a seq arrives (e.g. 'clock': reload the
+        election clock and tell the viewers); each also runs after a lost LISTEN."""
+        self._notice_tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
@@ -360,7 +364,45 @@ class Hub:
         if payload == "reset":  # `votewire reset`: every viewer starts again from a snapshot
             self.resync_all()
             self.lane_last = {a: None for a in AUDIENCES}  # known again at the next frame
+        if payload is None or payload in self.notices:
+            for name, handler in self.notices.items():
+                if payload in (None, name):
+                    task = asyncio.create_task(handler(), name=f"votewire-notice-{name}")
+                    self._notice_tasks.add(task)
+                    task.add_done_callback(self._notice_tasks.discard)
+            if payload is not None:
+                return  # a notice, not a change of the feed
         self._event.set()
+
+    def notice(self, payload: str) -> None:
+        """This process changed something other processes learn by NOTIFY `payload`: with
+        no LISTEN connection (one process) nothing comes back, so run its handler here."""
+        if isinstance(self.wakeup, LocalWakeup):
+            self._notified(payload)
+
+    def tell_all(self, text: str) -> None:
+        """An out-of-band message, outside the `seq` order (the election clock), to every
+        viewer of this process: written straight to the lanes, queued for the others."""
+        wire = WsFrame(Opcode.TEXT, text.encode("utf-8")).serialize(mask=False, extensions=[])
+        for audience in AUDIENCES:
+            lane, left = self.lanes[audience], []
+            for viewer, (closing, write, buffered) in lane.items():
+                try:
+                    if closing():
+                        left.append((viewer, True))
+                        continue
+                    write(wire)
+                    if buffered():
+                        left.append((viewer, False))
+                except Exception:  # noqa: BLE001 - its own task will meet the error
+                    left.append((viewer, True))
+            moved = {viewer for viewer, _ in left}
+            for viewer in self.queued[audience] - moved:
+                viewer.queue.put_nowait(text)
+            for viewer, missed in left:
+                self._leave(viewer, self.lane_last[audience])  # type: ignore[arg-type]
+                if missed:
+                    viewer.queue.put_nowait(text)
 
     def committed(self, seq: int) -> None:
         """Called by this process after each commit: wakes the local reader at once."""

@@ -17,23 +17,20 @@ import logging
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ingest.errors import ContractError
+from ingest.errors import ContractError, unavailable
 from server import store
 from server.auth import EDITOR_ROLES, Caller, same_origin
 from server.fanout import RESYNC, DirectWriter, Frame, Viewer
 from server.hello import socket_hello, welcome
+from server.picture import snapshot_body
 from server.security import RAW_SEND
-from server.settings import utc_now
 from server.state import Votewire, votewire
 
 log = logging.getLogger("votewire.live")
 
 
-def snapshot_message(picture: dict, rehearsal: bool) -> str:
-    return json.dumps(
-        {"type": "snapshot", **picture, "at": utc_now().isoformat(), "rehearsal": rehearsal},
-        ensure_ascii=False,
-    )
+def snapshot_message(app: Votewire, picture: dict) -> str:
+    return json.dumps({"type": "snapshot", **snapshot_body(app, picture, None)}, ensure_ascii=False)
 
 
 async def public_live(ws: WebSocket) -> None:
@@ -128,7 +125,7 @@ async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
                 return max(covered, since), last
         picture = await store.picture(conn, internal=internal, at=None)
         covered = await store.last_seq(conn)
-    await ws.send_text(snapshot_message(picture, app.settings.election.rehearsal))
+    await ws.send_text(snapshot_message(app, picture))
     return max(covered, picture["seq"]), picture["seq"]
 
 
@@ -137,16 +134,21 @@ async def _send(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
     write directly (the viewer was busy, joining, or its transport was full)."""
     try:
         viewer.covered, viewer.last = await _join(ws, app, viewer, since)
+        await ws.send_text(app.clock.frame())  # contract §6: the clock after the snapshot
         while True:
             if viewer.queue.empty():
                 app.hub.idle(viewer)
             item = await viewer.queue.get()
+            if isinstance(item, str):  # an out-of-band message (`Hub.tell_all`): the clock
+                await ws.send_text(item)
+                continue
             if item is RESYNC:
                 viewer.overflows = 0
                 while not viewer.queue.empty():
                     viewer.queue.get_nowait()
                 await ws.send_text('{"type":"resync"}')
                 viewer.covered, viewer.last = await _join(ws, app, viewer, None)
+                await ws.send_text(app.clock.frame())
                 continue
             covered, last = viewer.covered, viewer.last
             frame = (
@@ -158,11 +160,7 @@ async def _send(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
             viewer.covered = viewer.last = frame.seqs[-1]
     except ContractError:
         with contextlib.suppress(Exception):
-            await ws.send_text(
-                '{"type":"error","id":null,"code":"unavailable","field":null,'
-                '"message":"Máy chủ tạm thời không đọc được dữ liệu / '
-                'The database is unavailable, reconnect later"}'
-            )
+            await ws.send_text(json.dumps(unavailable().to_wire(), ensure_ascii=False))
             await ws.close(1013)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return

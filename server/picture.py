@@ -50,6 +50,12 @@ async def read_picture(app: Votewire, *, internal: bool, at: datetime | None) ->
     `rehearsal`, `national`, `provinces`."""
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         picture = await store.picture(conn, internal=internal, at=at)
+    return snapshot_body(app, picture, at)
+
+
+def snapshot_body(app: Votewire, picture: dict, at: datetime | None) -> dict:
+    """The snapshot's body from the store's picture: `at` is the moment asked, else the
+    election clock's now, in the election's zone to the second (HTTP and the feed alike)."""
     when = at or app.now_local()
     return {
         "seq": picture["seq"],

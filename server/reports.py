@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -55,6 +57,8 @@ class Desk:
     rate: RateLimiter
     on_commit: Any = None
     """Called with the new seq after each accepted report (the local fan-out's wake-up)."""
+    now: Callable[[], datetime] = utc_now
+    """The election clock's now (contract §6): the 5-minute future limit counts from it."""
     _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     _writer: asyncio.Task | None = None
     closing: bool = False
@@ -143,7 +147,7 @@ class Desk:
         check_report(
             report,
             window=self.settings.election.window,
-            now=utc_now(),
+            now=self.now(),
             registered=self.registered[province],
             future_slack=self.settings.future_slack,
         )

@@ -12,6 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ingest.election import Election
+
+__all__ = ["SETTINGS", "ConfigError", "DeskSettings", "Election", "Settings", "load", "utc_now"]
+
 # name: (default, description)
 SETTINGS: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("", "Postgres to use; unset = an embedded Postgres under VOTEWIRE_DATA"),
@@ -75,30 +79,10 @@ def _parse(env: dict[str, str], name: str, kind, hint: str):
 
 
 @dataclass(frozen=True)
-class Election:
-    """The election being tracked: its day, zone and the window in which as_of is accepted."""
-
-    day: date
-    zone: ZoneInfo
-    polls_open: time
-    polls_close: time
-    window_start: datetime
-    window_end: datetime
-    rehearsal: bool = False
-
-    def at(self, t: time, day: date | None = None) -> datetime:
-        return datetime.combine(day or self.day, t, tzinfo=self.zone)
-
-    @property
-    def window(self) -> tuple[datetime, datetime]:
-        return self.window_start, self.window_end
-
-
-@dataclass(frozen=True)
 class DeskSettings:
-    """The editors' desk: silent-bureau checkpoints, review thresholds, sessions, photos."""
+    """The editors' desk: the checkpoints' grace, review thresholds, sessions, photos (the
+    checkpoints themselves are the election's: `Election.checkpoints`)."""
 
-    checkpoints: tuple[time, ...]
     grace: timedelta
     jump_pp: float
     neighbour_pp: float
@@ -115,17 +99,7 @@ def _desk(env: dict[str, str]) -> DeskSettings:
             )
         return value
 
-    raw = _get(env, "VOTEWIRE_CHECKPOINTS")
-    try:
-        checkpoints = tuple(
-            sorted(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip())
-        )
-    except ValueError:
-        raise ConfigError(
-            f"VOTEWIRE_CHECKPOINTS={raw!r} is not valid: expected local times like 09:00,11:00"
-        ) from None
     return DeskSettings(
-        checkpoints=checkpoints,
         grace=timedelta(minutes=number("VOTEWIRE_CHECKPOINT_GRACE_MIN")),
         jump_pp=number("VOTEWIRE_JUMP_PP"),
         neighbour_pp=number("VOTEWIRE_NEIGHBOUR_PP"),
@@ -163,6 +137,16 @@ class Settings:
         return self.election.zone.key
 
 
+def _checkpoints(env: dict[str, str]) -> tuple[time, ...]:
+    raw = _get(env, "VOTEWIRE_CHECKPOINTS")
+    try:
+        return tuple(sorted(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip()))
+    except ValueError:
+        raise ConfigError(
+            f"VOTEWIRE_CHECKPOINTS={raw!r} is not valid: expected local times like 09:00,11:00"
+        ) from None
+
+
 def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     day = _parse(env, "VOTEWIRE_ELECTION_DATE", date.fromisoformat, "a date like 2021-05-23")
@@ -188,6 +172,7 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
         polls_close=closes,
         window_start=datetime.combine(w0, time(0, 0), tzinfo=zone),
         window_end=datetime.combine(w1, time(23, 59, 59, 999999), tzinfo=zone),
+        checkpoints=_checkpoints(env),
         rehearsal=rehearsal,
     )
     fanout = _get(env, "VOTEWIRE_FANOUT")

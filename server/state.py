@@ -1,7 +1,8 @@
 """What every route of one process shares: the `Votewire` state, and the one way to reach it.
 
 Routes never import the composition root (`server.app`): they read the state from the
-connection with `votewire(conn)`, typed, and ask it the time with `Votewire.now_local`.
+connection with `votewire(conn)`, typed, and ask it the time with `Votewire.now_local`:
+the election clock's now (server/clock.py, contract §6), never the wall clock directly.
 The app builds the state and stores it on `app.state.votewire` (`server.app.create_app`);
 the command line builds a smaller one (a pool, no hub) for its exports.
 """
@@ -15,11 +16,12 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from ingest.fixtures import Province
+from server.clock import ElectionClock
 from server.collector import QuietCollector
 from server.fanout import Hub
 from server.metrics import Metrics
 from server.reports import Desk
-from server.settings import Settings, utc_now
+from server.settings import Settings
 
 
 @dataclass
@@ -34,10 +36,16 @@ class Votewire:
     collector: QuietCollector | None = None
     provinces: dict[str, Province] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
+    clock: ElectionClock = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.clock is None:
+            self.clock = ElectionClock(self.settings.election.zone)
 
     def now_local(self) -> datetime:
-        """The moment "now" means for the election, in its zone: every route asks here."""
-        return utc_now().astimezone(self.settings.election.zone)
+        """The moment "now" means for the election, in its zone (the election clock: wall
+        time on the day, the replayed moment during a replay): every route asks here."""
+        return self.clock.now()
 
 
 def votewire(conn: HTTPConnection) -> Votewire:

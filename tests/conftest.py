@@ -308,6 +308,16 @@ def spawn_server(db_url):
         p.log.close()
 
 
+async def feed_message(ws, timeout: float = 10.0) -> dict:
+    """The live feed's next message about the picture: `clock` messages (contract §6, out of
+    band, after the first snapshot and whenever the clock is set) are passed over;
+    tests/test_clock.py is where they are checked."""
+    while True:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if msg.get("type") != "clock":
+            return msg
+
+
 # --- the bureau protocol, spoken by hand -------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import asyncpg
 import websockets
 
 from server import store
-from tests.conftest import bureau, report
+from tests.conftest import bureau, feed_message, report
 
 
 async def act(db_url: str, report_id: str, action: str, why: str = "kiểm tra") -> store.Outcome:
@@ -24,7 +24,7 @@ async def act(db_url: str, report_id: str, action: str, why: str = "kiểm tra")
 
 
 async def next_update(ws) -> dict:
-    msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    msg = await feed_message(ws)
     return msg["updates"][-1] if msg["type"] == "batch" else msg
 
 
@@ -36,7 +36,7 @@ async def test_retraction_leaves_every_picture_and_reaches_the_feed(server):
         await b.send(good)
         await b.send(wrong)
     async with websockets.connect(server.live_url()) as viewer:
-        snap = json.loads(await viewer.recv())
+        snap = await feed_message(viewer)
         assert snap["national"]["voted"] == 900_000
         out = await act(server.db_url, wrong["id"], "retract", "số liệu nhập nhầm")
         assert out.outcome == "done" and out.seq == 3
@@ -58,7 +58,7 @@ async def test_retraction_leaves_every_picture_and_reaches_the_feed(server):
 async def test_publishing_an_internal_note_makes_it_reach_public_viewers(server):
     token = await server.token("01")
     async with websockets.connect(server.live_url()) as viewer:
-        await viewer.recv()
+        await feed_message(viewer)
         async with bureau(server, token) as b:
             note = report("security", severity="watch", category="traffic", text="Cầu tạm đóng")
             await b.send(note)

@@ -10,11 +10,11 @@ import asyncpg
 import httpx
 import websockets
 
-from tests.conftest import bureau, issue, report, serve_in_loop
+from tests.conftest import bureau, feed_message, issue, report, serve_in_loop
 
 
 async def recv(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return await feed_message(ws, timeout)
 
 
 async def updates(ws, count: int, timeout: float = 15.0) -> list[dict]:

@@ -112,6 +112,8 @@ async def test_what_the_server_sends_is_valid_against_the_published_schemas(serv
     async with websockets.connect(server.live_url()) as viewer:
         first = json.loads(await asyncio.wait_for(viewer.recv(), 10))
         _validator(document, "SnapshotMessage").validate(first)
+        clock = json.loads(await asyncio.wait_for(viewer.recv(), 10))
+        _validator(document, "ClockMessage").validate(clock)
         async with bureau(server, token) as b:
             ack = await b.send(report(voted=1000))
             error = await b.send(report(voted=-1))

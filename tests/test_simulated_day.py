@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import asyncpg
 import websockets
 
 from ingest import scenario, simulate
 from ingest.fixtures import provinces
-from tests.conftest import issue
+from tests.conftest import feed_message, issue
 
 
 async def drain(viewer, until_seq: int) -> list[dict]:
     got: list[dict] = []
     while not got or got[-1]["seq"] < until_seq:
-        msg = json.loads(await asyncio.wait_for(viewer.recv(), 20))
+        msg = await feed_message(viewer, 20)
         assert msg["type"] in ("update", "batch"), msg["type"]
         got.extend(msg["updates"] if msg["type"] == "batch" else [msg])
     return got
@@ -26,7 +23,7 @@ async def test_a_day_with_dropped_sockets_stores_each_report_exactly_once(server
     day = scenario.load()
     tokens = {p.code: await issue(server.db_url, p.code) for p in provinces()}
     async with websockets.connect(server.live_url(), max_size=2**24) as viewer:
-        first = json.loads(await viewer.recv())
+        first = await feed_message(viewer)
         summary = await simulate.run(
             server.bureau_url, tokens, day, speed=0, seed=7, drop_rate=0.05
         )

@@ -1,7 +1,8 @@
 """Which bureaus are overdue: the checkpoints and the overdue rule.
 
 A checkpoint (VOTEWIRE_CHECKPOINTS, local times on the election day) has passed when the
-moment looked at (now, or the desk's `at=` when it rewinds) is at least the grace
+moment looked at (the election clock's now, contract §6, or the desk's `at=` when it
+rewinds) is at least the grace
 (VOTEWIRE_CHECKPOINT_GRACE_MIN) after it; a province is overdue when its latest turnout
 figure's `as_of` is before the last passed checkpoint (or it has none).
 """
@@ -13,13 +14,10 @@ from datetime import datetime
 from server.settings import DeskSettings, Election
 
 
-def checkpoint_moments(election: Election, ds: DeskSettings) -> list[datetime]:
-    return [election.at(c) for c in ds.checkpoints]
-
-
 def last_passed_checkpoint(election: Election, ds: DeskSettings, now: datetime) -> datetime | None:
-    passed = [c for c in checkpoint_moments(election, ds) if c + ds.grace <= now]
-    return passed[-1] if passed else None
+    """The checkpoint the desk holds bureaus to at `now` (the election clock's now, or the
+    moment the desk rewound to): `Election.last_passed_checkpoint` with the desk's grace."""
+    return election.last_passed_checkpoint(now, ds.grace)
 
 
 def overdue(entry: dict, checkpoint: datetime | None) -> bool:

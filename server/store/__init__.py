@@ -1,6 +1,7 @@
 """All SQL of votewire (the storage layer), one module per concept:
 
     db.py       pools, connections, migrations, the provinces' seed
+    clock.py    the election clock's replay setting
     tokens.py   tokens and their bearers
     reports.py  the report log, editors' actions, reading reports back, the reset
     feed.py     the change counter and the feed table
@@ -13,6 +14,7 @@ Connection failures surface as `errors.Unavailable` (`store.acquire`). The write
 lives in the SQL functions of `server/migrations/`, one round trip per batch of reports.
 """
 
+from server.store.clock import election_clock, set_election_clock
 from server.store.db import (
     DB_ERRORS,
     acquire,
@@ -85,6 +87,7 @@ __all__ = [
     "board_photos",
     "connect",
     "create_pool",
+    "election_clock",
     "feed_floor",
     "feed_since",
     "find_bearer",
@@ -110,6 +113,7 @@ __all__ = [
     "revoke_tokens",
     "revotes_at",
     "seed_provinces",
+    "set_election_clock",
     "timeline",
     "token_hash",
     "withdraw_official",
