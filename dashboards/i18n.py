@@ -42,8 +42,6 @@ LOCALES: dict[str, str] = {
 """The CLDR locale (BCP 47) of each language: Babel here, `Intl` on the pages."""
 DEFAULT_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 """The contract's default election zone (§2); the configured one is `Election.zone`."""
-ELECTION_TZ = DEFAULT_ZONE
-"""Former name of `DEFAULT_ZONE`, kept for callers not yet passing `zone`."""
 MIN_GROUPING_DIGITS: dict[str, int] = {"es": 2}
 """CLDR's `minimumGroupingDigits` where it is not 1 ("1234" but "12.345" in Spanish):
 Babel does not read it, `Intl` does."""
@@ -194,17 +192,3 @@ def province_name(code: str, lang: str = DEFAULT_LANG) -> str:
 def region_name(region3: str, lang: str = DEFAULT_LANG) -> str:
     """North / Central / South → "Miền Bắc" / "Miền Trung – Tây Nguyên" / "Miền Nam"."""
     return label(f"region_{region3}", lang)
-
-
-# --- compatibility for server code written before the one catalogue ------------------------
-
-
-def _two_languages() -> dict[str, tuple[str, str]]:
-    vi, en = catalogue("vi"), catalogue("en")
-    return {k: (vi[k], en[k]) for k in vi}
-
-
-MOBILE: dict[str, tuple[str, str]] = _two_languages()
-"""Compatibility view for server/mobile.py (key → (vi, en)): the same catalogue."""
-DESK: dict[str, tuple[str, str]] = MOBILE
-"""Compatibility view for server/editor.py (key → (vi, en)): the same catalogue."""

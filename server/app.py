@@ -27,6 +27,7 @@ from server import (
     clock_routes,
     errors,
     health,
+    jsonio,
     live,
     mobile,
     photos,
@@ -128,6 +129,7 @@ class GracefulServer(uvicorn.Server):
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     state = Votewire(settings, database_url)
+    jsonio.use_zone(settings.election.zone)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

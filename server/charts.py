@@ -76,10 +76,17 @@ def timeline_moments(election: Election, moment: datetime) -> list[datetime]:
 async def chart_picture(
     state: Votewire, at: datetime | None, codes: tuple[str, ...] = (), *, full: bool = True
 ) -> dict:
-    """The public picture of `at` (as `/api/snapshot?at=` gives it) plus what the charts
-    also need: `timeline` (national and `codes`), `revotes` and `official`. `full=False`
-    skips the timeline and the re-vote list (for charts that draw neither)."""
+    """The public picture of `at` (as `/api/snapshot?at=` gives it; without `at`, the
+    picture now, "as of" its latest figure) plus what the charts also need: `timeline`
+    (national and `codes`), `revotes` and `official`. `full=False` skips the timeline and
+    the re-vote list (for charts that draw neither)."""
     picture = await read_picture(state, internal=False, at=at)
+    if at is None:
+        # A chart's "as of" is the moment its figures describe (contract §6): the latest
+        # `as_of` it shows, never the moment it was drawn; with no figure yet, the clock.
+        picture["at"] = None
+        shown = figures.picture_moment(picture)
+        picture["at"] = shown or state.now_local().isoformat(timespec="seconds")
     moment = datetime.fromisoformat(picture["at"])
     election = state.settings.election
     async with store.acquire(state.pool, state.settings.db_timeout_s) as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from starlette.requests import Request
@@ -14,12 +14,19 @@ from starlette.responses import Response
 from dashboards import i18n
 from ingest.errors import Invalid
 
+ZONE: list[tzinfo] = [i18n.DEFAULT_ZONE]
+"""The election's zone, one per process: the wiring sets it from the settings (`use_zone`)."""
+
+
+def use_zone(zone: tzinfo) -> None:
+    ZONE[0] = zone
+
 
 def json_default(value: Any) -> Any:
     """What `json.dumps` cannot encode by itself: a moment becomes ISO 8601 in the
     election's zone (to the second), a date ISO, a UUID its text."""
     if isinstance(value, datetime):
-        return value.astimezone(i18n.ELECTION_TZ).isoformat(timespec="seconds")
+        return value.astimezone(ZONE[0]).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -52,14 +52,13 @@ def page_config(app: Votewire) -> dict[str, Any]:
     """What the page's checks and defaults need, from the same settings the server uses."""
     election = app.settings.election
     start, end = election.window
-    offset = start.strftime("%z")
     return {
         "zone": election.zone.key,
-        "tz_offset": f"{offset[:3]}:{offset[3:]}",
         "day": election.day.isoformat(),
         "window": [start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")],
         "future_slack_s": app.settings.future_slack.total_seconds(),
         "rehearsal": election.rehearsal,
+        "clock": app.clock.message(),
         "max_voters": MAX_VOTERS,
         "max_text": _max_len("note", "text"),
         "max_short": _max_len("revote", "unit"),
@@ -74,7 +73,7 @@ def page_config(app: Votewire) -> dict[str, Any]:
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    return {lang: {k: v[i] for k, v in i18n.MOBILE.items()} for i, lang in enumerate(("vi", "en"))}
+    return {lang: i18n.catalogue(lang) for lang in ("vi", "en")}
 
 
 @route_kind("phone")

@@ -375,7 +375,7 @@ async def test_notes_are_text_and_internal_items_never_reach_the_page(server, br
 
 async def test_rehearsal_test_mark_stale_tiles_and_stale_status(db_url, browser):
     async with serve_in_loop(db_url, VOTEWIRE_REHEARSAL="1") as srv:
-        now = datetime.now(i18n.ELECTION_TZ).replace(microsecond=0)
+        now = datetime.now(i18n.DEFAULT_ZONE).replace(microsecond=0)
         fresh = (now - timedelta(minutes=2)).isoformat()
         old = (now - timedelta(hours=2)).isoformat()
         await send(srv, "01", report("turnout", fresh, voted=4_000_000))

@@ -193,7 +193,7 @@ async def test_png_has_the_requested_size_and_svg_and_html_open(server):
         root = ET.fromstring(r.content)
         assert root.tag.endswith("svg") and root.get("width") == "1200"
         text = "".join(root.itertext())
-        assert "Situation à 15:00 le 23/5/2021" in text and "Source : AVI votewire" in text
+        assert "Situation à 15:00 le 23/05/2021" in text and "Source : AVI votewire" in text
         r = await c.get("/charts/revotes.html", params={"at": AT, "download": "1"})
         assert r.headers["content-disposition"] == (
             'attachment; filename="votewire-revotes-vi-web-20210523-1500.html"'

@@ -136,3 +136,20 @@ async def test_the_future_limit_and_the_welcome_count_from_the_election_clock(se
         assert late["field"] == "as_of"
         ok = await b.send(report(as_of="2021-05-23T10:04:00+07:00", voted=1000))
         assert ok["type"] == "ack", ok
+
+
+async def test_the_desk_flags_overdue_bureaus_against_the_replayed_moment(server):
+    """At a replayed 11:30 the 11:00 checkpoint has passed (15 minutes' grace): Hà Nội's
+    10:30 figure is overdue, Hồ Chí Minh City's 11:05 one is not. By the wall clock (years
+    after the day) every checkpoint would have passed and both would be flagged."""
+    async with bureau(server, await server.token("01")) as hn:
+        await hn.send(report(voted=10_000, as_of="2021-05-23T10:30:00+07:00"))
+    async with bureau(server, await server.token("79")) as hcm:
+        await hcm.send(report(voted=10_000, as_of="2021-05-23T11:05:00+07:00"))
+    editor = await server.token(None, role="editor")
+    await set_clock(server, editor, clock="2021-05-23T11:30:00+07:00", speed=0)
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {editor}"}) as c:
+        desk = (await c.get(f"{server.http}/editor/api/desk")).json()
+    flags = {p["code"]: p["overdue"] for p in desk["provinces"]}
+    assert desk["live"] and desk["checkpoint"] == "2021-05-23T11:00:00+07:00"
+    assert flags["01"] and not flags["79"] and desk["overdue_count"] == 62

@@ -29,7 +29,7 @@ from server.app import create_app
 from server.auth import SESSION_COOKIE, required_scope
 from server.desk.review import neighbours, out_of_line
 from tests import conftest
-from tests.conftest import ARTIFACTS, ROOT, WAIT, Console, bureau, report
+from tests.conftest import ARTIFACTS, ROOT, WAIT, Console, bureau, feed_message, report
 
 SHOTS = ARTIFACTS / "editor"
 ERROR_KEYS = {"type", "id", "code", "field", "message", "message_vi", "message_en"}
@@ -67,7 +67,7 @@ async def signed_in(server, role: str = "editor", name: str = "Biên tập viên
 
 
 async def next_update(ws) -> dict:
-    msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    msg = await feed_message(ws)
     return msg["updates"][-1] if msg["type"] == "batch" else msg
 
 

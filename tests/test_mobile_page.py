@@ -417,22 +417,23 @@ async def test_me_and_my_reports_answer_the_bearer_only(server):
 
 
 async def test_default_as_of_is_the_election_clock_and_is_accepted(browser, db_url):
-    """During a replay the live feed's `clock` message (contract §6) sets the form's moment:
-    the phone offers the replayed time (not its own clock, nor its own zone), and a report
-    sent as offered carries it and is accepted."""
+    """During a replay (an editor set the election clock, contract §6) the phone offers the
+    replayed time (not its own clock, nor its own zone), and a report sent as offered
+    carries it and is accepted."""
     token = await issue(db_url, "01")
-    replay = {"type": "clock", "clock": "2021-05-23T03:30:00Z", "mode": "replay", "speed": 0}
-
-    def live_feed(ws) -> None:  # the server's feed, with the replay's clock message added
-        ws.connect_to_server()
-        ws.send(json.dumps(replay))
-
+    editor = await issue(db_url, None, "editor")
     async with serve_in_loop(db_url) as srv:
+        async with httpx.AsyncClient() as c:
+            set_ = await c.post(
+                f"{srv.http}/api/clock",
+                json={"clock": "2021-05-23T03:30:00Z", "speed": 0},
+                headers={"Authorization": f"Bearer {editor}"},
+            )
+        assert set_.status_code == 200, set_.text
         context = await browser.new_context(
             viewport={"width": 360, "height": 640}, timezone_id="Europe/Paris", base_url=srv.http
         )
         context.set_default_timeout(WAIT)
-        await context.route_web_socket(re.compile(r"/ws/live(\?|$)"), live_feed)
         page = await context.new_page()
         console = Console(page, srv.http)
         try:

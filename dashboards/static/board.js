@@ -62,7 +62,7 @@ function el(tag, cls, text) {
 
 // --- time: the election clock (contract §6), shown in the election's zone ------------
 
-var clock = new ElectionClock(cfg.clock || { clock: cfg.server_now, mode: "live" });
+var clock = new ElectionClock(cfg.clock);
 function now() {
   return clock.now();
 }

@@ -32,17 +32,6 @@ from server.board.slides import public_picture, slide_figure
 from server.security import route_kind
 from server.state import Votewire, votewire
 
-LOCALES = {"vi": "vi-VN", "en": "en-GB", "fr": "fr-FR", "es": "es-ES", "zh": "zh-CN", "ru": "ru-RU"}
-DATE_PATTERNS = {
-    "vi": "{d}/{m}/{y}",
-    "en": "{d}/{m}/{y}",
-    "fr": "{d}/{m}/{y}",
-    "es": "{d}/{m}/{y}",
-    "zh": "{y}年{m}月{d}日",
-    "ru": "{dd}.{mm}.{y}",
-}
-"""i18n's date formats for the page's JavaScript ({dd}, {mm}: zero-padded); a test keeps
-them equal to `i18n.as_of_label`."""
 COLOR_STEPS = 20
 
 
@@ -160,10 +149,8 @@ def page_config(
         "backoff_max_ms": 10_000,
         "zone": election.zone.key,
         "day": election.day.isoformat(),
-        "server_now": app.now_local().isoformat(timespec="milliseconds"),
-        "locale": LOCALES[lang],
-        "date_pattern": DATE_PATTERNS[lang],
-        "pct_pattern": i18n.fmt_pct(0, lang, 0).replace("0", "{}"),
+        "clock": app.clock.message(),
+        "locale": i18n.LOCALES[lang],
         "colors": pcolors.sample_colorscale(
             figures.COLORSCALE, [i / COLOR_STEPS for i in range(COLOR_STEPS + 1)]
         ),

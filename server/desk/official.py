@@ -83,7 +83,7 @@ async def official_add(request: Request) -> Response:
         raise
     source = str(data.get("source") or "").strip()[:300]
     if not source:
-        source = i18n.DESK["official_source_default"][0]
+        source = i18n.label("official_source_default", "vi")
     who = caller(request)
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         new_id = await store.add_official(

@@ -39,6 +39,7 @@ def desk_config(app: Votewire, who: Caller) -> dict[str, Any]:
         ],
         "window": [start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")],
         "rehearsal": election.rehearsal,
+        "clock": app.clock.message(),
         "checkpoints": [c.isoformat("minutes") for c in election.checkpoints],
         "grace_min": ds.grace.total_seconds() / 60,
         "charts": list(figures.FIGURES),
