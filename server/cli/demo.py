@@ -49,11 +49,11 @@ async def _recreate(server_url: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{DEMO_DB}"))
 
 
-async def _editor_token(url: str, zone: str) -> str:
+async def _editor_token(url: str, zone: str, label: str = "demo editor") -> str:
     conn = await store.connect(url, zone)
     try:
         token = new_token()
-        await store.issue_token(conn, token, "editor", None, "demo editor")
+        await store.issue_token(conn, token, "editor", None, label)
         return token
     finally:
         await conn.close()
@@ -98,7 +98,11 @@ async def _main(args: argparse.Namespace, settings: Settings, server_url: str) -
             webbrowser.open(f"{base}/board")
     day = asyncio.create_task(
         simulate.run(
-            f"ws://127.0.0.1:{args.port}/ws/bureau", tokens, scenario.load(), speed=args.speed
+            f"ws://127.0.0.1:{args.port}/ws/bureau",
+            tokens,
+            scenario.load(),
+            speed=args.speed,
+            editor_token=editor,  # the replay sets the election clock (contract §6)
         )
     )
     await asyncio.wait({serving, day}, return_when=asyncio.FIRST_COMPLETED)
@@ -118,10 +122,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> None:
+    """Without --tokens, bureau tokens (and, without --editor-token, an editor token to set
+    the election clock) are issued in the configured database."""
     tokens = None
     if not args.tokens:
         with database(settings) as url:
             tokens = asyncio.run(issue_bureau_tokens(url, settings.zone_name, "simulator"))
+            if not args.editor_token:
+                args.editor_token = asyncio.run(
+                    _editor_token(url, settings.zone_name, "simulator clock")
+                )
     raise SystemExit(asyncio.run(simulate.main_async(args, tokens)))
 
 

@@ -63,8 +63,9 @@ async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
 
 
 async def reset_reports(conn: asyncpg.Connection) -> int:
-    """Delete every report and feed change ("live zeros"); tokens stay, `seq` continues so
-    no viewer mistakes the empty picture for an old one. Returns how many reports went."""
+    """Delete every report and feed change ("live zeros") and end any replay of the election
+    clock (the real day runs on wall time); tokens stay, `seq` continues so no viewer
+    mistakes the empty picture for an old one. Returns how many reports went."""
     async with conn.transaction():
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         count = await conn.fetchval("SELECT count(*) FROM reports")
@@ -72,6 +73,7 @@ async def reset_reports(conn: asyncpg.Connection) -> int:
         await conn.execute(REFRESH_STATE)
         await conn.execute("UPDATE counter SET public_seq = seq")
         await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
+        await conn.execute("SELECT set_election_clock(NULL, 1, NULL)")
     return count
 
 
