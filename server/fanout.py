@@ -34,15 +34,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Protocol
 
 import asyncpg
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode
-from websockets.protocol import State
 
 from server import store
+from server.lane import DirectWriter
 
 log = logging.getLogger("votewire.fanout")
 
@@ -88,107 +87,6 @@ class Frame:
 
 
 RESYNC = object()
-
-
-LANE_NEEDS: dict[str, tuple[str, ...]] = {
-    "protocol": ("conn", "transport", "writable", "disconnected", "close_sent"),
-    "protocol.conn": ("state", "extensions"),
-    "protocol.transport": ("is_closing", "write", "get_write_buffer_size"),
-}
-"""What the lane reads of uvicorn's websockets-sansio protocol (undocumented: `disconnected`
-came in uvicorn 0.52.1, hence pyproject's lower bound)."""
-
-
-def lane_refusal(send) -> str | None:
-    """Why the lane cannot write to the connection behind the server's `send` (None: it
-    can). `send` is uvicorn's bound `WebSocketsSansIOProtocol.send` (`security.RAW_SEND`)."""
-    proto = getattr(send, "__self__", None)
-    if proto is None:
-        return "the server's send is not a method of its protocol"
-    for path, names in LANE_NEEDS.items():
-        obj = proto
-        for step in path.split(".")[1:]:
-            obj = getattr(obj, step)
-        missing = [n for n in names if not hasattr(obj, n)]
-        if missing:
-            kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-            return f"{path} ({kind}) lacks {', '.join(missing)}"
-    return None
-
-
-class LaneCheck:
-    """Whether this process's server offers what the lane needs, from the viewers' real
-    connections. Each answer is logged once per process (a warning when the lane is off);
-    the latest is in `/metrics` as `votewire_fanout_lane_available`."""
-
-    def __init__(self) -> None:
-        self.available: bool | None = None
-        """None until the first viewer connects."""
-        self.reason = ""
-        self._said: set[str] = set()
-
-    def writer(self, send) -> DirectWriter | None:
-        reason = lane_refusal(send)
-        self.available, self.reason = reason is None, reason or "ok"
-        if self.reason not in self._said:
-            self._said.add(self.reason)
-            if reason is None:
-                log.info("fan-out lane on (uvicorn %s)", _version("uvicorn"))
-            else:
-                log.warning(
-                    "fan-out lane off on uvicorn %s: %s; viewers are served through their "
-                    "queues (slower with thousands of viewers; see pyproject's uvicorn bound)",
-                    _version("uvicorn"),
-                    reason,
-                )
-        return None if reason is not None else DirectWriter(send.__self__)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-LANE = LaneCheck()
-"""This process's answer (one server, one uvicorn per process)."""
-
-
-class DirectWriter:
-    """A viewer's way around its own task and the ASGI layers, like `websockets.broadcast()`:
-    the fan-out writes the frame's bytes, serialised once, straight to the transport.
-
-    It reaches into uvicorn's websockets-sansio protocol (`LANE_NEEDS`); `for_send` returns
-    None for any server that lacks them, logging why (`LaneCheck`), and the viewer's queue
-    is used instead, so a uvicorn change costs speed, never correctness."""
-
-    __slots__ = ("proto", "entry")
-
-    def __init__(self, proto) -> None:
-        self.proto = proto
-        t = proto.transport
-        self.entry = (t.is_closing, t.write, t.get_write_buffer_size)
-        """What the broadcast loop calls, bound once: three C calls per viewer."""
-
-    @classmethod
-    def for_send(cls, send) -> DirectWriter | None:
-        return LANE.writer(send)
-
-    def ready(self) -> bool:
-        """Open, nothing buffered, no close frame either way, no extension that would
-        change the bytes (deflate is off in our config)."""
-        p = self.proto
-        t = p.transport
-        return (
-            not p.disconnected
-            and not p.close_sent
-            and p.writable.is_set()
-            and not t.is_closing()
-            and t.get_write_buffer_size() == 0
-            and p.conn.state is State.OPEN
-            and not p.conn.extensions
-        )
 
 
 @dataclass(eq=False)

@@ -20,8 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ingest.errors import ContractError, unavailable
 from server import store
 from server.auth import EDITOR_ROLES, Caller, same_origin
-from server.fanout import RESYNC, DirectWriter, Frame, Viewer
+from server.fanout import RESYNC, Frame, Viewer
 from server.hello import socket_hello, welcome
+from server.lane import DirectWriter
 from server.picture import snapshot_body
 from server.security import RAW_SEND
 from server.state import Votewire, votewire

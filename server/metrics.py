@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from server.fanout import LANE, LaneCheck
+from server.lane import LANE, LaneCheck
 
 
 class LaneCollector(Collector):

@@ -98,7 +98,7 @@ def kind_of(scope: Scope) -> RouteKind:
 
 RAW_SEND = "votewire.raw_send"
 """Scope key of the server's own `send` for a WebSocket (the fan-out's direct writer uses
-it; see `server.fanout.DirectWriter`)."""
+it; see `server.lane.DirectWriter`)."""
 
 HEADERS = {
     b"x-content-type-options": b"nosniff",

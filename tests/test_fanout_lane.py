@@ -13,7 +13,7 @@ import websockets
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
-from server.fanout import LaneCheck
+from server.lane import LaneCheck
 from tests.test_live_feed import recv
 
 LANE_ON = 'votewire_fanout_lane_available{reason="ok"}'
