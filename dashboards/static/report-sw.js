@@ -4,13 +4,19 @@
  */
 "use strict";
 
-const CACHE = "votewire-report-v2";
+const CACHE = "votewire-report-v3";
 const FONTS = "/static/vendor/fonts/";
 const SHELL = [
   "/report",
   "/static/report.js",
-  "/static/report-outbox.js",
+  "/static/report-page.js",
+  "/static/report-session.js",
+  "/static/report-form.js",
   "/static/report-checks.js",
+  "/static/report-outbox.js",
+  "/static/report-delivery.js",
+  "/static/report-lists.js",
+  "/static/report-province.js",
   "/static/feed.js",
   "/static/format.js",
   "/static/labels.js",
