@@ -8,6 +8,7 @@
     picture.py  the picture now or at a moment, timelines, re-votes at a moment
     desk.py     the review queue, current turnout reports, official figures
     photos.py   bureau photos
+    sessions.py editors' sessions and sign-in attempts
 
 Callers use the names exported here (`from server import store; store.picture(...)`).
 Connection failures surface as `errors.Unavailable` (`store.acquire`). The writer's logic
@@ -61,6 +62,16 @@ from server.store.reports import (
     reports_of_token,
     reset_reports,
 )
+from server.store.sessions import (
+    Attempt,
+    Session,
+    end_session,
+    open_session,
+    session_bearer,
+    session_hash,
+    signin_attempt,
+    signin_succeeded,
+)
 from server.store.tokens import (
     Bearer,
     bearer_by_id,
@@ -73,9 +84,11 @@ from server.store.tokens import (
 )
 
 __all__ = [
+    "Attempt",
     "Bearer",
     "DB_ERRORS",
     "Outcome",
+    "Session",
     "accept_batch",
     "acquire",
     "add_official",
@@ -88,6 +101,7 @@ __all__ = [
     "connect",
     "create_pool",
     "election_clock",
+    "end_session",
     "feed_floor",
     "feed_since",
     "find_bearer",
@@ -98,6 +112,7 @@ __all__ = [
     "list_tokens",
     "migrate",
     "officials",
+    "open_session",
     "photo_jpeg",
     "photos",
     "picture",
@@ -113,7 +128,11 @@ __all__ = [
     "revoke_tokens",
     "revotes_at",
     "seed_provinces",
+    "session_bearer",
+    "session_hash",
     "set_election_clock",
+    "signin_attempt",
+    "signin_succeeded",
     "timeline",
     "token_hash",
     "withdraw_official",
