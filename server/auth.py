@@ -6,13 +6,16 @@ hash found is compared again with `hmac.compare_digest` (`store.find_bearer`).
 
 `TokenBackend` (Starlette's `AuthenticationBackend`, run by `AuthenticationMiddleware`)
 reads `Authorization: Bearer <token>` (parsed here and nowhere else) or, without that
-header, the desk's session cookie: the token's id and the editor's name, signed with
-itsdangerous (key: `VOTEWIRE_SECRET`, or one generated once and kept in
-`VOTEWIRE_DATA/secret`, mode 0600), valid `VOTEWIRE_SESSION_H` hours and only while the
-token is not revoked (checked on every request). The caller becomes `request.user` (a
-`Caller`) with its role's scopes: `authenticated`, `bureau`, `editor` (editors and
-admins) or `admin`. A credential that is unknown, revoked or malformed leaves the request
-anonymous: public routes do not care, guarded ones refuse.
+header, the desk's session cookie. The cookie carries only a session's random id, signed
+with itsdangerous (key: `VOTEWIRE_SECRET`, or one generated once and kept in
+`VOTEWIRE_DATA/secret`, mode 0600); the session itself is a row in Postgres
+(`store.session_bearer`, looked up on every request, joined with its token), so signing
+out, revoking the token or reaching the expiry (`VOTEWIRE_SESSION_H`) ends it in every
+process at once. The caller becomes `request.user` (a `Caller`) with its role's scopes:
+`authenticated`, `bureau`, `editor` (editors and admins) or `admin`, and its token's id
+goes on every log record of the request (`logs.acting_token`). A credential that is
+unknown, revoked, ended or malformed leaves the request anonymous: public routes do not
+care, guarded ones refuse.
 
 `requires(scope)` guards a route: anonymous → 401 `auth_failed`; a request made with the
 cookie that changes state from another site's page → 403 `forbidden`; a caller without
@@ -22,16 +25,19 @@ Sockets authenticate with their first frame instead (`server.hello`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.authentication import (
     AuthCredentials,
@@ -43,10 +49,12 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from ingest.errors import ContractError, Forbidden, auth_failed, unavailable
-from server import store
+from server import logs, store
 from server.errors import error_json
 from server.settings import ConfigError, Settings
 from server.state import Votewire, votewire
+
+log = logging.getLogger("votewire.auth")
 
 TOKEN_MAX = 512
 SESSION_COOKIE = "votewire_editor"
@@ -65,15 +73,22 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def bearer_for(state: Votewire, token: str) -> store.Bearer | None:
-    """The bearer of `token`, None when unknown or revoked; `Unavailable` if the database is."""
+@contextlib.asynccontextmanager
+async def database(state: Votewire) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for checking a credential; any failure is `Unavailable`."""
     try:
         async with store.acquire(state.pool, state.settings.db_timeout_s) as conn:
-            return await store.find_bearer(conn, token)
+            yield conn
     except ContractError:
         raise
     except Exception as exc:
         raise unavailable() from exc
+
+
+async def bearer_for(state: Votewire, token: str) -> store.Bearer | None:
+    """The bearer of `token`, None when unknown or revoked; `Unavailable` if the database is."""
+    async with database(state) as conn:
+        return await store.find_bearer(conn, token)
 
 
 def clean_token(raw: str) -> str | None:
@@ -126,12 +141,20 @@ def signer(conn: HTTPConnection) -> URLSafeTimedSerializer:
     return found
 
 
-def session_value(conn: HTTPConnection, token_id: int, name: str) -> str:
-    """The signed cookie value naming an editor's token (never the token itself)."""
-    return signer(conn).dumps({"t": token_id, "n": name})
+async def open_session(conn: HTTPConnection, bearer: store.Bearer, name: str | None) -> str:
+    """Record a new desk session for `bearer` and return the signed cookie value: a random
+    id only (never the token, nor anything the database could turn into a cookie)."""
+    state = votewire(conn)
+    session_id = secrets.token_urlsafe(32)
+    lasts_s = state.settings.desk.session_s
+    async with database(state) as db:
+        number = await store.open_session(db, session_id, bearer.token_id, name, lasts_s)
+    log.info("session %s opened by token %s (%s)", number, bearer.token_id, name or "-")
+    return signer(conn).dumps({"s": session_id})
 
 
-def read_session(conn: HTTPConnection) -> dict | None:
+def read_session(conn: HTTPConnection) -> str | None:
+    """The session id the request's cookie carries, None without a cookie signed by us."""
     raw = conn.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
@@ -139,7 +162,21 @@ def read_session(conn: HTTPConnection) -> dict | None:
         data = signer(conn).loads(raw, max_age=votewire(conn).settings.desk.session_s)
     except BadSignature:
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("t"), int) else None
+    session_id = data.get("s") if isinstance(data, dict) else None
+    return session_id if isinstance(session_id, str) and session_id else None
+
+
+async def end_session(conn: HTTPConnection) -> int | None:
+    """End the session of the request's cookie (signing out), in every process at once;
+    its number, None when the cookie named no live session."""
+    session_id = read_session(conn)
+    if session_id is None:
+        return None
+    async with database(votewire(conn)) as db:
+        number = await store.end_session(db, session_id)
+    if number is not None:
+        log.info("session %s ended (signed out)", number)
+    return number
 
 
 def same_origin(conn: HTTPConnection) -> bool:
@@ -167,6 +204,8 @@ class Caller(BaseUser):
     name: str | None
     via: str
     """"bearer" (the Authorization header) or "session" (the desk's cookie)."""
+    session_id: int | None = None
+    """The session's number (`sessions.id`) when `via` is "session"."""
 
     @property
     def is_authenticated(self) -> bool:
@@ -194,30 +233,34 @@ class Unverifiable(AuthenticationError):
 
 
 class TokenBackend(AuthenticationBackend):
+    """The bearer header, else the session cookie (see the module docstring)."""
+
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Caller] | None:
         header = conn.headers.get("authorization")
-        session = None
+        session_id = None
         if header is None:
-            session = read_session(conn)
-            if session is None:
+            session_id = read_session(conn)
+            if session_id is None:
                 return None
         state = votewire(conn)
+        caller = None
         try:
-            if session is None:
+            if session_id is None:
                 token = bearer_token(header or "")
                 bearer = await bearer_for(state, token) if token else None
+                if bearer is not None:
+                    caller = Caller(bearer, None, "bearer")
             else:
-                async with store.acquire(state.pool, state.settings.db_timeout_s) as db:
-                    bearer = await store.bearer_by_id(db, session["t"])
+                async with database(state) as db:
+                    session = await store.session_bearer(db, session_id)
+                if session is not None:
+                    caller = Caller(session.bearer, session.name, "session", session.id)
         except ContractError as exc:
             raise Unverifiable(exc) from exc
-        if bearer is None:
+        if caller is None:
             return None
-        if session is None:
-            caller = Caller(bearer, None, "bearer")
-        else:
-            caller = Caller(bearer, session.get("n") or None, "session")
-        return AuthCredentials(list(SCOPES[bearer.role])), caller
+        logs.acting_token.set(caller.bearer.token_id)
+        return AuthCredentials(list(SCOPES[caller.bearer.role])), caller
 
 
 def on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:

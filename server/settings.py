@@ -55,6 +55,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_JUMP_PP": ("40", "a turnout move of more points than this goes to review"),
     "VOTEWIRE_NEIGHBOUR_PP": ("25", "this many points from the neighbours' median: review"),
     "VOTEWIRE_SESSION_H": ("12", "hours an editor's sign-in lasts"),
+    "VOTEWIRE_SIGNIN_FAILURES": ("20", "wrong desk sign-ins a client address may make a minute"),
     "VOTEWIRE_PHOTO_MAX_MB": ("5", "largest photo upload accepted (MiB)"),
     "VOTEWIRE_LOG": ("INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
     "VOTEWIRE_LOG_FORMAT": ("text", "text, or json: one JSON object per line, with report_id/seq"),
@@ -88,6 +89,8 @@ class DeskSettings:
     neighbour_pp: float
     session_s: int
     photo_max_bytes: int
+    signin_failures: int = 20
+    """Wrong sign-ins per client address per minute; past them 429 until one ages out."""
 
 
 def _desk(env: dict[str, str]) -> DeskSettings:
@@ -105,6 +108,7 @@ def _desk(env: dict[str, str]) -> DeskSettings:
         neighbour_pp=number("VOTEWIRE_NEIGHBOUR_PP"),
         session_s=int(number("VOTEWIRE_SESSION_H") * 3600),
         photo_max_bytes=int(number("VOTEWIRE_PHOTO_MAX_MB") * 1024 * 1024),
+        signin_failures=int(number("VOTEWIRE_SIGNIN_FAILURES")),
     )
 
 
