@@ -90,6 +90,7 @@ async def start(state: Votewire) -> None:
         now=state.now_local,
     )
     state.desk.start()
+    state.hub.notices["revoke"] = state.desk.revocations.check
     if s.gc_quiet_s > 0:
         state.collector = QuietCollector(
             state.hub.quiet_for,

@@ -3,10 +3,17 @@
 Each socket handles its frames one at a time, so acks come back in the order reports were
 sent. A refused report never closes the socket; only auth failures and abuse do (a run of
 `abuse_limit` refusals, or a frame over the hard limit, which uvicorn closes with 1009).
+
+Revocation: while idle the socket waits for its next frame *or* its token's revocation
+(`server.revocation`), and is then closed with `auth_failed` + 4401 "revoked". A report
+being answered at that moment gets its own answer first: an `ack` only if it committed
+before the revocation, else `auth_failed` with its id (the database decides, see
+`server.reports`), and the socket closes after it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -17,7 +24,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ingest.errors import ContractError, Invalid, too_large
 from ingest.messages import HelloMsg, loads, parse_frame, parse_report
-from server import auth, hello
+from server import auth, hello, store
+from server.revocation import CLOSE_REASON
 from server.state import votewire
 
 log = logging.getLogger("votewire.bureau")
@@ -40,32 +48,63 @@ def _frame_id(raw: str | bytes) -> str | None:
 async def bureau_socket(ws: WebSocket) -> None:
     await ws.accept()
     app = votewire(ws)
-    refusals = 0
     try:
         bearer = await hello.socket_hello(ws, roles=("bureau", "editor", "admin"))
-        if bearer is None or not await hello.welcome(ws, bearer):
+        if bearer is None:
             return
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
-            with app.desk.answering():
-                with app.metrics.ack_latency.time():
-                    answer = await _answer(app, bearer, raw)
-                await hello.send_json(ws, answer)
-            app.metrics.count(answer)
-            refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
-            if refusals >= app.settings.abuse_limit:
-                log.warning(
-                    "closing bureau socket of token %s: %d refusals", bearer.token_id, refusals
-                )
-                await ws.close(CLOSE_ABUSE)
-                return
+        with app.desk.revocations.watch(bearer.token_id) as revoked:
+            if await hello.welcome(ws, bearer):
+                await _serve(ws, bearer, revoked)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
+
+
+async def _serve(ws: WebSocket, bearer: store.Bearer, revoked: asyncio.Event) -> None:
+    """Answer the socket's reports, one at a time, until it closes or its token is revoked."""
+    app = votewire(ws)
+    refusals = 0
+    while True:
+        message = await _next_frame(ws, revoked)
+        if message is None:
+            await hello.revoked(ws)
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        with app.desk.answering():
+            with app.metrics.ack_latency.time():
+                answer = await _answer(app, bearer, raw)
+            await hello.send_json(ws, answer)
+        app.metrics.count(answer)
+        if answer.get("code") == "auth_failed":  # its token was revoked: the error is sent
+            await ws.close(hello.CLOSE_AUTH, CLOSE_REASON)
+            return
+        refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
+        if refusals >= app.settings.abuse_limit:
+            log.warning("closing bureau socket of token %s: %d refusals", bearer.token_id, refusals)
+            await ws.close(CLOSE_ABUSE)
+            return
+
+
+async def _next_frame(ws: WebSocket, revoked: asyncio.Event) -> dict | None:
+    """The socket's next message, or None once its token is revoked. A frame that arrived
+    is still answered (the database refuses it if its token is revoked by then)."""
+    if revoked.is_set():
+        return None
+    receiving = asyncio.ensure_future(ws.receive())
+    waiting = asyncio.ensure_future(revoked.wait())
+    try:
+        await asyncio.wait((receiving, waiting), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        if not receiving.done():
+            receiving.cancel()
+            await asyncio.gather(receiving, return_exceptions=True)
+    if receiving.cancelled():
+        return None
+    return receiving.result()
 
 
 async def _answer(app, bearer, raw: str | bytes) -> dict:

@@ -5,6 +5,11 @@ change committed after that read is already on its way to its queue; frames at o
 what the viewer was sent are dropped, and the first one that follows carries `prev` equal
 to the last `seq` this viewer was sent. A receiver task reads the socket so a vanished
 client is noticed; pings stay on (uvicorn's `ws_ping_interval`).
+
+An editor's socket is registered with the process's `server.revocation.Revocations` by its
+token (given in `hello`, or named by the desk's session cookie) and, once that token is
+revoked, leaves the hub and is closed with `auth_failed` + 4401 "revoked": a revoked
+editor receives no internal item after the revocation reaches this process.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from ingest.errors import ContractError, unavailable
 from server import store
 from server.auth import EDITOR_ROLES, Caller, same_origin
 from server.fanout import RESYNC, Frame, Viewer
-from server.hello import socket_hello, welcome
+from server.hello import revoked, socket_hello, welcome
 from server.lane import DirectWriter
 from server.picture import snapshot_body
 from server.security import RAW_SEND
@@ -50,14 +55,17 @@ def session_bearer(ws: WebSocket) -> store.Bearer | None:
 
 async def editor_live(ws: WebSocket) -> None:
     await ws.accept()
+    app = votewire(ws)
     try:
         # The editors' desk page signs in with its session cookie and sends no hello.
         bearer = session_bearer(ws) or await socket_hello(ws, roles=EDITOR_ROLES)
-        if bearer is None or not await welcome(ws, bearer):
+        if bearer is None:
             return
+        with app.desk.revocations.watch(bearer.token_id) as token_revoked:
+            if await welcome(ws, bearer):
+                await _serve_viewer(ws, "internal", token_revoked)
     except (ContractError, WebSocketDisconnect, RuntimeError, OSError):
         return
-    await _serve_viewer(ws, "internal")
 
 
 def _since(ws: WebSocket) -> int | None:
@@ -71,7 +79,10 @@ def _since(ws: WebSocket) -> int | None:
     return value if value >= 0 else None
 
 
-async def _serve_viewer(ws: WebSocket, audience: str) -> None:
+async def _serve_viewer(
+    ws: WebSocket, audience: str, token_revoked: asyncio.Event | None = None
+) -> None:
+    """Serve the viewer until it goes, is dropped (`gone`) or its token is revoked."""
     app = votewire(ws)
     viewer = Viewer(
         audience, app.settings.viewer_queue, DirectWriter.for_send(ws.scope.get(RAW_SEND))
@@ -81,17 +92,23 @@ async def _serve_viewer(ws: WebSocket, audience: str) -> None:
     receiver = asyncio.create_task(_drain(ws))
     sender = asyncio.create_task(_send(ws, app, viewer, _since(ws)))
     gone = asyncio.create_task(viewer.gone.wait())
+    tasks = {receiver, sender, gone}
+    if token_revoked is not None:
+        tasks.add(asyncio.create_task(token_revoked.wait()))
     try:
-        await asyncio.wait({receiver, sender, gone}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         app.hub.remove(viewer)
         app.metrics.viewers.labels(audience).dec()
         app.metrics.dropped_viewers.inc(viewer.dropped)
-        for task in (receiver, sender, gone):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(receiver, sender, gone, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(1008 if viewer.gone.is_set() else 1000), 1.0)
+            if token_revoked is not None and token_revoked.is_set():
+                await asyncio.wait_for(revoked(ws), 1.0)
+            else:
+                await asyncio.wait_for(ws.close(1008 if viewer.gone.is_set() else 1000), 1.0)
 
 
 async def _drain(ws: WebSocket) -> None:

@@ -2,7 +2,9 @@
 
 The contract's order of checks: shape, types and ranges (`invalid`), scope (`forbidden`),
 then in the database under one lock the repeated `id`, history (`regression`) and rate
-(`rate_limited`). The answer is built only after COMMIT.
+(`rate_limited`). The answer is built only after COMMIT. The same transaction first locks
+the report's token and refuses it if revoked (`auth_failed`, migrations/005), so no report
+is acknowledged after its token's revocation has committed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ from typing import Any
 
 import asyncpg
 
-from ingest.errors import ContractError, Forbidden, Invalid, RateLimited, Regression, unavailable
+from ingest.errors import (
+    ContractError,
+    Forbidden,
+    Invalid,
+    RateLimited,
+    Regression,
+    auth_failed,
+    unavailable,
+)
 from ingest.messages import Report, check_report, turnout_figures
 from server import store
+from server.revocation import Revocations
 from server.settings import Settings, utc_now
 
 log = logging.getLogger("votewire.reports")
@@ -66,6 +77,11 @@ class Desk:
     (nothing stored, the phone retries elsewhere) while those in flight finish."""
     in_flight: int = 0
     """Reports being answered: from frame received to answer sent."""
+    revocations: Revocations = field(init=False)
+    """The open sockets of this process by token, closed when their token is revoked."""
+
+    def __post_init__(self) -> None:
+        self.revocations = Revocations(self.pool, self.settings.db_timeout_s)
 
     @contextlib.contextmanager
     def answering(self):
@@ -88,9 +104,11 @@ class Desk:
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_batches(), name="votewire-writer")
+        self.revocations.start(self.settings.listen_check_s)
 
     async def stop(self) -> None:
         """Graceful: reports already queued are written and acked, then the writer ends."""
+        await self.revocations.stop()
         if self._writer is not None:
             self._queue.put_nowait(None)
             try:
@@ -217,6 +235,10 @@ class Desk:
             if self.on_commit is not None:
                 self.on_commit(out.seq)
             return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": False}
+        if out.outcome == "revoked":  # the token was revoked before this report's turn
+            refused = auth_failed()
+            refused.id = report.id
+            raise refused
         if out.outcome == "duplicate":
             return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": True}
         if out.outcome == "conflict":

@@ -3,7 +3,9 @@
     GET  /editor/api/tokens              every token ever issued (never a secret)
     POST /editor/api/tokens              {"role", "province" (bureaus), "label"}: the new
                                          token, shown this once (only its hash is kept)
-    POST /editor/api/tokens/{id}/revoke
+    POST /editor/api/tokens/{id}/revoke  effective at once: the token's open sockets on
+                                         every server process are closed (4401 "revoked")
+                                         within a second (`server.revocation`)
 
 The command line does the same with `votewire tokens` (server/cli/tokens.py).
 """
@@ -66,9 +68,10 @@ async def tokens_issue(request: Request) -> Response:
 async def tokens_revoke(request: Request) -> Response:
     app = votewire(request)
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-        count = await store.revoke_token_id(conn, request.path_params["token_id"])
+        count = await store.revoke_tokens(conn, token_id=request.path_params["token_id"])
     if not count:
         raise not_found("token")
+    app.hub.notice("revoke")  # the other processes hear the database's NOTIFY
     log.info("token %s revoked by %s", request.path_params["token_id"], caller(request).actor)
     return json_response({"revoked": True})
 

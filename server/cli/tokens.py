@@ -80,7 +80,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     ti.add_argument("--qr-png", help="write the QR code to this PNG file")
     ti.add_argument("--base-url", default="http://127.0.0.1:8000")
-    tr = tsub.add_parser("revoke", help="revoke a token, or every token of a province")
+    tr = tsub.add_parser(
+        "revoke",
+        help="revoke a token, or every token of a province (their open sockets on every "
+        "running server close within a second)",
+    )
     tr.add_argument("--token")
     tr.add_argument("--province")
     p.set_defaults(func=cmd_tokens)

@@ -78,8 +78,8 @@ from server.store.tokens import (
     find_bearer,
     issue_token,
     list_tokens,
-    revoke_token_id,
     revoke_tokens,
+    revoked_among,
     token_hash,
 )
 
@@ -124,8 +124,8 @@ __all__ = [
     "reset_reports",
     "review_photo",
     "review_queue",
-    "revoke_token_id",
     "revoke_tokens",
+    "revoked_among",
     "revotes_at",
     "seed_provinces",
     "session_bearer",

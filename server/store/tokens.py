@@ -34,19 +34,22 @@ async def issue_token(
 
 
 async def revoke_tokens(
-    conn: asyncpg.Connection, *, token: str | None = None, province: str | None = None
+    conn: asyncpg.Connection,
+    *,
+    token: str | None = None,
+    province: str | None = None,
+    token_id: int | None = None,
 ) -> int:
-    if token is not None:
-        status = await conn.execute(
-            "UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL",
-            token_hash(token),
-        )
-    else:
-        status = await conn.execute(
-            "UPDATE tokens SET revoked_at = now() WHERE province = $1 AND revoked_at IS NULL",
-            province,
-        )
-    return int(status.split()[-1])
+    """Revoke one token (by its secret or its id) or every token of a province; returns how
+    many were live. `revoke_tokens` (migrations/005) waits for any report being written
+    with them, stamps the revocation after it and NOTIFYs every server process, which
+    closes the tokens' open sockets (`server.revocation`)."""
+    return await conn.fetchval(
+        "SELECT revoke_tokens($1, $2, $3)",
+        None if token is None else token_hash(token),
+        province,
+        token_id,
+    )
 
 
 async def find_bearer(conn: asyncpg.Connection, token: str) -> Bearer | None:
@@ -79,8 +82,9 @@ async def list_tokens(conn: asyncpg.Connection) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-async def revoke_token_id(conn: asyncpg.Connection, token_id: int) -> int:
-    status = await conn.execute(
-        "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
+async def revoked_among(conn: asyncpg.Connection, token_ids: list[int]) -> set[int]:
+    """Which of `token_ids` are revoked (the tokens of a process's open sockets)."""
+    rows = await conn.fetch(
+        "SELECT id FROM tokens WHERE id = ANY($1::bigint[]) AND revoked_at IS NOT NULL", token_ids
     )
-    return int(status.split()[-1])
+    return {r["id"] for r in rows}
