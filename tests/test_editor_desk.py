@@ -115,7 +115,7 @@ async def test_sign_in_sets_a_strict_httponly_cookie_that_dies_with_its_token(se
         r = await c.post("/editor/signin", json={"token": c.token})
         cookie = r.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
-        assert c.token not in cookie  # the cookie names the token, it does not carry it
+        assert c.token not in cookie  # the cookie carries a session id, never the token
         assert (await c.get("/editor/api/desk")).status_code == 200
         page = await c.get("/editor")
         assert page.status_code == 200 and c.token not in page.text

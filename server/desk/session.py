@@ -10,7 +10,7 @@ origin (a login CSRF would sign a victim in as someone else).
 The name goes into the audit trail and the logs: it must be one line of at most
 `NAME_MAX` characters without control or bidirectional-control characters, else the
 sign-in is refused (`invalid`, field `name`; nothing is normalised away silently but
-Unicode NFC and the surrounding spaces).
+Unicode NFC and the surrounding spaces; a control character anywhere is refused).
 
 Guessing is limited per client address (`VOTEWIRE_SIGNIN_FAILURES` wrong tokens a minute,
 counted in Postgres for every process; an IPv6 client counts by its /64): past the limit
@@ -118,13 +118,14 @@ def editor_name(raw: object) -> str | None:
         return None
     if not isinstance(raw, str):
         raise Invalid("Tên phải là chuỗi", "name must be a string", field="name")
-    name = unicodedata.normalize("NFC", raw).strip()
+    name = unicodedata.normalize("NFC", raw)
     if any(unicodedata.category(c) in NOT_IN_NAMES for c in name):
         raise Invalid(
             "Tên chỉ gồm một dòng chữ, không có ký tự điều khiển",
             "A name is one line of text, without control characters",
             field="name",
         )
+    name = name.strip()
     if len(name) > NAME_MAX:
         raise Invalid(
             f"Tên quá dài (tối đa {NAME_MAX} ký tự)",
