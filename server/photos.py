@@ -9,17 +9,22 @@ approved ones.
     POST /editor/api/photos/{id}/{approve|reject}
     GET  /editor/photos/{id}.jpg        a photo of any status (editors)
 
-Every photo is stored re-encoded (`reencode`): a fresh JPEG without metadata (EXIF, GPS,
-ICC, comments), upright, at most `PHOTO_MAX_SIDE` pixels; uploads are limited to
-VOTEWIRE_PHOTO_MAX_MB. A photo takes no seq: the board sees an approval at its next read.
+Every photo is stored re-encoded (server/images.py): a fresh JPEG without metadata, upright,
+at most `images.MAX_SIDE` pixels, decoded within a memory budget, two at a time per
+process. An upload costs, in this order: a place among the uploads in flight (`InFlight`:
+`UPLOADS_IN_FLIGHT` per process, `UPLOADS_PER_TOKEN` per token), the body (at most
+VOTEWIRE_PHOTO_MAX_MB), the token's rate (VOTEWIRE_PHOTO_PER_MIN) and the province's quota
+(VOTEWIRE_PHOTO_QUOTA), checked before the decode and again, under a lock, as the photo is
+stored; every one of them refuses with `429 rate_limited` + `Retry-After` and stores
+nothing. A photo takes no seq: the board sees an approval at its next read.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -27,57 +32,81 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ingest import fixtures as fx
-from ingest.errors import ContractError, Forbidden, Invalid, TooLarge
+from ingest.errors import Forbidden, Invalid, RateLimited, TooLarge
 from server import store
 from server.auth import caller, requires
 from server.errors import not_found
+from server.images import DECODER
 from server.jsonio import json_response
+from server.settings import Settings
 from server.state import votewire
 
-PHOTO_MAX_SIDE = 2560
-"""Longer side of a stored photo (bigger ones are scaled down)."""
-PHOTO_MAX_PIXELS = 50_000_000
-"""Refused beyond this (a decompression bomb guard)."""
 CAPTION_MAX = 300
 FORM_SLACK = 65_536
 """Bytes of a multipart body beyond the photo itself (boundaries, caption, province)."""
 STATUSES = ("pending", "approved", "rejected", "all")
 DECISIONS = {"approve": "approved", "reject": "rejected"}
+UPLOADS_IN_FLIGHT = 16
+"""Uploads one process receives or decodes at once (each holds its body, ≤ 2 × the limit)."""
+UPLOADS_PER_TOKEN = 2
+"""Uploads one token may have in flight at once (a phone sends one; a retry may overlap)."""
 
 
-def reencode(raw: bytes) -> tuple[bytes, int, int]:
-    """JPEG or PNG bytes → a fresh JPEG without metadata (EXIF, GPS, ICC, comments), turned
-    upright by its EXIF orientation and at most `PHOTO_MAX_SIDE` pixels on its longer side."""
-    bad = Invalid(
-        "Ảnh phải là tệp JPEG hoặc PNG", "The photo must be a JPEG or PNG file", field="photo"
-    )
-    try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            if probe.format not in ("JPEG", "PNG"):
-                raise bad
-            if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise Invalid("Ảnh quá lớn", "The photo has too many pixels", field="photo")
-            probe.verify()
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-                img = img.convert("RGBA")
-                flat = Image.new("RGB", img.size, (255, 255, 255))
-                flat.paste(img, mask=img.getchannel("A"))
-                img = flat
-            else:
-                img = img.convert("RGB")
-            img.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            clean = Image.new("RGB", img.size)
-            clean.paste(img)
-            out = io.BytesIO()
-            clean.save(out, "JPEG", quality=85, optimize=True)
-            return out.getvalue(), clean.width, clean.height
-    except ContractError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise bad from None
+class InFlight:
+    """The uploads this process is receiving or decoding, counted per process and per
+    token, so that a burst is refused before it costs a body or a decode, not after."""
+
+    def __init__(self, total: int, per_token: int) -> None:
+        self.total, self.per_token = total, per_token
+        self._tokens: Counter[tuple[int, int]] = Counter()
+
+    @contextlib.contextmanager
+    def admit(self, key: tuple[int, int]) -> Iterator[None]:
+        """Hold a place for the upload of `key` (the app's state id, the token's id)."""
+        if self._tokens[key] >= self.per_token:
+            raise RateLimited(
+                "Đang gửi ảnh khác bằng mã này; gửi từng ảnh một",
+                "Another photo from this token is still uploading: send one at a time",
+                field="photo",
+            )
+        if self._tokens.total() >= self.total:
+            raise RateLimited(
+                "Máy chủ đang bận xử lý ảnh; thử lại sau ít giây",
+                "The server is busy with other photos: retry in a few seconds",
+                field="photo",
+            )
+        self._tokens[key] += 1
+        try:
+            yield
+        finally:
+            self._tokens[key] -= 1
+            if not self._tokens[key]:
+                del self._tokens[key]
+
+
+UPLOADS = InFlight(UPLOADS_IN_FLIGHT, UPLOADS_PER_TOKEN)
+"""This process's uploads in flight."""
+
+
+def limits(settings: Settings) -> store.PhotoLimits:
+    return store.PhotoLimits(settings.desk.photo_per_min, settings.desk.photo_quota)
+
+
+def check_usage(usage: store.PhotoUsage, limits: store.PhotoLimits) -> None:
+    """Refuse (`rate_limited`) an upload past the token's rate or the province's quota."""
+    if usage.recent >= limits.per_minute:
+        raise RateLimited(
+            f"Gửi ảnh quá nhanh: tối đa {limits.per_minute} ảnh mỗi phút; chờ rồi gửi lại",
+            f"Too many photos from this token: at most {limits.per_minute} a minute; "
+            "wait and resend",
+            field="photo",
+        )
+    if usage.province >= limits.quota:
+        raise RateLimited(
+            f"Tỉnh này đã gửi đủ {limits.quota} ảnh; hãy liên hệ ban biên tập",
+            f"This province has sent {limits.quota} photos, all the desk takes: call the desk",
+            field="province",
+        )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -113,11 +142,9 @@ async def _form(request: Request, limit: int) -> FormData:
         raise Invalid("Dữ liệu gửi lên không hợp lệ", f"Bad upload: {exc}", field="photo") from None
 
 
-@requires("authenticated")
-async def photo_upload(request: Request) -> Response:
-    """`POST /api/photos`: stored as a pending photo, re-encoded, until an editor approves."""
+async def _received(request: Request, bearer: store.Bearer) -> tuple[bytes, str, str]:
+    """The upload's photo bytes, caption and province, checked (not yet decoded)."""
     app = votewire(request)
-    bearer = caller(request).bearer
     limit = app.settings.desk.photo_max_bytes
     form = await _form(request, limit)
     upload = form.get("photo")
@@ -143,19 +170,45 @@ async def photo_upload(request: Request) -> Response:
             "A bureau sends photos of its own province only",
             field="province",
         )
-    jpeg, width, height = await run_in_threadpool(reencode, raw)
-    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-        photo_id = await store.add_photo(
-            conn,
-            province=province,
-            caption=caption.strip(),
-            jpeg=jpeg,
-            width=width,
-            height=height,
-            token_id=bearer.token_id,
-        )
+    return raw, caption.strip(), province
+
+
+@requires("authenticated")
+async def photo_upload(request: Request) -> Response:
+    """`POST /api/photos`: stored as a pending photo, re-encoded, until an editor approves."""
+    app = votewire(request)
+    bearer = caller(request).bearer
+    bound = limits(app.settings)
+    with UPLOADS.admit((id(app), bearer.token_id)):
+        raw, caption, province = await _received(request, bearer)
+        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+            check_usage(
+                await store.photo_usage(conn, token_id=bearer.token_id, province=province), bound
+            )
+        image = await DECODER.reencode(raw)
+        del raw
+        async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+            added = await store.add_photo(
+                conn,
+                province=province,
+                caption=caption,
+                jpeg=image.jpeg,
+                width=image.width,
+                height=image.height,
+                token_id=bearer.token_id,
+                limits=bound,
+            )
+    if isinstance(added, store.PhotoUsage):
+        check_usage(added, bound)
+        raise AssertionError("add_photo refused a photo within its limits")
     return json_response(
-        {"id": photo_id, "status": "pending", "width": width, "height": height, "bytes": len(jpeg)},
+        {
+            "id": added,
+            "status": "pending",
+            "width": image.width,
+            "height": image.height,
+            "bytes": len(image.jpeg),
+        },
         status=201,
     )
 

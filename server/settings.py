@@ -57,6 +57,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_SESSION_H": ("12", "hours an editor's sign-in lasts"),
     "VOTEWIRE_SIGNIN_FAILURES": ("20", "wrong desk sign-ins a client address may make a minute"),
     "VOTEWIRE_PHOTO_MAX_MB": ("5", "largest photo upload accepted (MiB)"),
+    "VOTEWIRE_PHOTO_PER_MIN": ("10", "photos one token may upload in any minute (then 429)"),
+    "VOTEWIRE_PHOTO_QUOTA": ("100", "photos a province may have in all, any status (then 429)"),
     "VOTEWIRE_LOG": ("INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
     "VOTEWIRE_LOG_FORMAT": ("text", "text, or json: one JSON object per line, with report_id/seq"),
     "VOTEWIRE_ALLOWED_ORIGINS": ("", "other page origins allowed to open our sockets (comma list)"),
@@ -91,6 +93,10 @@ class DeskSettings:
     photo_max_bytes: int
     signin_failures: int = 20
     """Wrong sign-ins per client address per minute; past them 429 until one ages out."""
+    photo_per_min: int = 10
+    """Photos one token may upload in any minute; past them 429."""
+    photo_quota: int = 100
+    """Photos a province may have in all (every status); past them 429."""
 
 
 def _desk(env: dict[str, str]) -> DeskSettings:
@@ -109,6 +115,8 @@ def _desk(env: dict[str, str]) -> DeskSettings:
         session_s=int(number("VOTEWIRE_SESSION_H") * 3600),
         photo_max_bytes=int(number("VOTEWIRE_PHOTO_MAX_MB") * 1024 * 1024),
         signin_failures=int(number("VOTEWIRE_SIGNIN_FAILURES")),
+        photo_per_min=int(number("VOTEWIRE_PHOTO_PER_MIN")),
+        photo_quota=int(number("VOTEWIRE_PHOTO_QUOTA")),
     )
 
 

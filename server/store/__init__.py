@@ -40,9 +40,12 @@ from server.store.feed import (
     last_seqs,
 )
 from server.store.photos import (
+    PhotoLimits,
+    PhotoUsage,
     add_photo,
     board_photos,
     photo_jpeg,
+    photo_usage,
     photos,
     review_photo,
 )
@@ -88,6 +91,8 @@ __all__ = [
     "Bearer",
     "DB_ERRORS",
     "Outcome",
+    "PhotoLimits",
+    "PhotoUsage",
     "Session",
     "accept_batch",
     "acquire",
@@ -114,6 +119,7 @@ __all__ = [
     "officials",
     "open_session",
     "photo_jpeg",
+    "photo_usage",
     "photos",
     "picture",
     "ping",
