@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import re
+import time
 import unicodedata
 from urllib.parse import urlencode
 
@@ -165,17 +166,61 @@ def too_many(request: Request, retry_after: float) -> Response:
     return response
 
 
+class Refused:
+    """The addresses this process was told (by Postgres) to refuse, and until when: while a
+    flood lasts its guesses are answered 429 from memory, without a query. Postgres stays
+    the authority: an address is only remembered after it refused one, and for as long as
+    it said. At most `MAX` addresses are kept (the oldest go first)."""
+
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    @staticmethod
+    def of(request: Request) -> Refused:
+        found = getattr(request.app.state, "signin_refused", None)
+        if found is None:
+            found = request.app.state.signin_refused = Refused()
+        return found
+
+    def retry_after(self, address: str) -> float | None:
+        """Seconds the address must still wait, None when it is not refused here."""
+        until = self._until.get(address)
+        if until is None:
+            return None
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._until[address]
+            return None
+        return left
+
+    def remember(self, address: str, seconds: float) -> None:
+        if len(self._until) >= self.MAX:
+            now = time.monotonic()
+            self._until = {a: u for a, u in self._until.items() if u > now}
+            while len(self._until) >= self.MAX:
+                del self._until[next(iter(self._until))]
+        self._until[address] = time.monotonic() + seconds
+
+
 async def _check_token(
     app: Votewire, request: Request, token: str | None
 ) -> store.Bearer | Response:
     """The bearer of `token` with the attempt charged to the client's address (and
     uncharged when the token was right), or the 429 once the address is past its limit."""
     address = client_address(request)
+    refused = Refused.of(request)
+    wait = refused.retry_after(address)
+    if wait is not None:
+        return too_many(request, wait)
     quota = app.settings.desk.signin_failures
     async with auth.database(app) as db:
         attempt = await store.signin_attempt(db, address, quota, SIGNIN_WINDOW_S)
     if attempt.id is None:
-        return too_many(request, attempt.retry_after or SIGNIN_WINDOW_S)
+        wait = attempt.retry_after or SIGNIN_WINDOW_S
+        refused.remember(address, wait)
+        return too_many(request, wait)
     bearer = await auth.bearer_for(app, token) if token else None
     if bearer is not None:
         async with auth.database(app) as db:
