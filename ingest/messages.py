@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
@@ -34,6 +34,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -49,6 +50,17 @@ Text = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
 Short = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 Pct = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
 Positive = Annotated[StrictInt, Field(gt=0, le=MAX_VOTERS)]
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+"""No moment of any election is outside [EARLIEST, LATEST). `datetime` itself reaches
+years 1 and 9999, where moving a moment to UTC (year 1 at +14:00) or adding an hour
+overflows: such a moment is refused before any arithmetic (`moment_in_range`)."""
+
+
+def moment_in_range(moment: datetime) -> bool:
+    """Is the aware `moment` one that arithmetic and Postgres can carry (see `EARLIEST`)?
+    Comparing aware moments never overflows, so this is safe at `datetime`'s ends."""
+    return EARLIEST <= moment < LATEST
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -173,6 +185,13 @@ class ClockSetting(BaseModel):
 
     clock: AwareDatetime = Field(examples=["2021-05-23T07:00:00+07:00"])
     speed: Annotated[float, Field(ge=0, le=MAX_REPLAY_SPEED, strict=True, examples=[60])]
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_in_range(cls, value: datetime) -> datetime:
+        if not moment_in_range(value):
+            raise ValueError(f"must be between the years {EARLIEST.year} and {LATEST.year - 1}")
+        return value
 
 
 def parse_clock_setting(obj: Any) -> ClockSetting:
@@ -380,6 +399,13 @@ def _report(msg: ReportMsg) -> Report:
         raise Invalid(
             "Thời điểm as_of phải theo ISO 8601 có múi giờ, ví dụ 2021-05-23T11:00:00+07:00",
             "as_of must be ISO 8601 with an offset, e.g. 2021-05-23T11:00:00+07:00",
+            field="as_of",
+            id=msg.id,
+        )
+    if not moment_in_range(as_of):
+        raise Invalid(
+            f"Thời điểm as_of phải trong khoảng năm {EARLIEST.year}–{LATEST.year - 1}",
+            f"as_of must be between the years {EARLIEST.year} and {LATEST.year - 1}",
             field="as_of",
             id=msg.id,
         )

@@ -1,10 +1,19 @@
-"""Query parameters that several routes read the same way."""
+"""Parameters that several routes read the same way: `?limit=`, a row's id in the path,
+a province code in a JSON body. Each refuses what it cannot use with the contract's error
+(never a TypeError or a database overflow further on: issue 12, finding 8)."""
 
 from __future__ import annotations
+
+from collections.abc import Container
+from typing import Any
 
 from starlette.requests import Request
 
 from ingest.errors import Invalid
+from server.errors import not_found
+
+ROW_ID_MAX = 2**63 - 1
+"""Ids are Postgres bigints: a larger number in a path names no row."""
 
 
 def limit(request: Request, default: int, maximum: int) -> int:
@@ -22,4 +31,27 @@ def limit(request: Request, default: int, maximum: int) -> int:
             f"limit must be an integer from 1 to {maximum}",
             field="limit",
         )
+    return value
+
+
+def row_id(request: Request, name: str, what: str) -> int:
+    """The path's `{name:int}`; beyond a bigint it can be no row's: `not_found(what)`
+    (Starlette's `int` convertor takes any number of digits)."""
+    value: int = request.path_params[name]
+    if not 0 <= value <= ROW_ID_MAX:
+        raise not_found(what)
+    return value
+
+
+def province(
+    data: dict[str, Any], known: Container[str], *, required: bool, field: str = "province"
+) -> str | None:
+    """`data[field]`: a known province code (text), or None when absent, null or "" and
+    not `required`. Anything else (a list, an object, a number, an unknown code) is
+    `invalid` naming `field`."""
+    value = data.get(field)
+    if value in (None, "") and not required:
+        return None
+    if not isinstance(value, str) or value not in known:
+        raise Invalid("Mã tỉnh không tồn tại", "Unknown province code", field=field)
     return value

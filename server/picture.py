@@ -15,27 +15,35 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ingest.errors import Invalid
+from ingest.messages import EARLIEST, LATEST, moment_in_range
 from server import store
 from server.security import route_kind
 from server.settings import Election
 from server.state import Votewire, votewire
 
 
-def parse_at(raw: str, election: Election) -> datetime:
+def parse_at(raw: str, election: Election, field: str = "at") -> datetime:
     """`at=` as ISO 8601 (with an offset, or local without one), or a local time "15:00"
-    on the election day."""
+    on the election day; a moment at `datetime`'s ends (year 1 at +14:00) is `invalid`,
+    never an overflow further on."""
     try:
         if len(raw) <= 5 and ":" in raw:
             return election.at(time.fromisoformat(raw))
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise Invalid(
-            "Tham số at phải là thời điểm ISO 8601, ví dụ 2021-05-23T15:00:00+07:00",
-            "at must be an ISO 8601 time, e.g. 2021-05-23T15:00:00+07:00, or HH:MM",
-            field="at",
+            f"Tham số {field} phải là thời điểm ISO 8601, ví dụ 2021-05-23T15:00:00+07:00",
+            f"{field} must be an ISO 8601 time, e.g. 2021-05-23T15:00:00+07:00, or HH:MM",
+            field=field,
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=election.zone)
+    if not moment_in_range(value):
+        raise Invalid(
+            f"Tham số {field} phải trong khoảng năm {EARLIEST.year}–{LATEST.year - 1}",
+            f"{field} must be between the years {EARLIEST.year} and {LATEST.year - 1}",
+            field=field,
+        )
     return value
 
 
