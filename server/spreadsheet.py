@@ -4,7 +4,10 @@ A spreadsheet must read the same numbers in any language: `cell` prints a float 
 decimals, "." as the decimal point and no grouping (85.10716712371176 → "85.11"), keeps
 an integer an integer, a moment ISO 8601 in the election's zone, and a null an empty cell
 (never 0). This is the one place a cell is written, so it is also where text that a
-spreadsheet would run as a formula is to be neutralised.
+spreadsheet would run as a formula is neutralised (OWASP's rule, issue 12 finding 5): a
+text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (a bureau's
+note "=HYPERLINK(…)", a re-vote unit "+1+cmd|…") gets a leading `'`, so the spreadsheet
+shows it as text. Numbers are never text here, so -2.5 stays a number.
 """
 
 from __future__ import annotations
@@ -23,17 +26,30 @@ BOM = "\ufeff"
 """Put before a whole file so that Excel reads it as UTF-8."""
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP)."""
+
+
+def text_cell(text: str) -> str:
+    """Text as a cell a spreadsheet shows and never runs."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def cell(value: Any) -> Any:
     """One value as a CSV cell (see the module docstring)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.{DECIMALS}f}"
-    if isinstance(value, int | str):
+    if isinstance(value, int):
         return value
+    if isinstance(value, str):
+        return text_cell(value)
     if isinstance(value, date):
         return json_default(value)
-    return str(value)
+    return text_cell(str(value))
 
 
 class Sheet:
