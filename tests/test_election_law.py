@@ -5,13 +5,16 @@ valid ballots, elect exactly the official 500 and describe the Council's 499."""
 from __future__ import annotations
 
 import csv
+import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ingest import candidates, law
+from ingest import candidates, law, results_view
 from ingest.candidates import Candidate
 from ingest.fixtures import FIXTURES
 from ingest.law import Count, decide
+from ingest.outgoing import ResultsSummary, UnitResult, Units
 
 
 def ballot(*years: int) -> list[tuple[str, int]]:
@@ -245,3 +248,123 @@ def test_the_history_files_2021_row_is_the_composition_of_the_replay():
     assert int(row["deputies"]) == ours["elected"]
     for key in ("women", "ethnic_minority", "non_party", "under_40", "former_deputy"):
         assert int(row[key]) == ours[key], key
+
+
+# --- the law's output as the contract's JSON (ingest/results_view.py) ---------------------
+
+
+def test_every_2021_unit_result_fits_the_declared_shape():
+    official = candidates.official_results()
+    outcomes = replay_2021("middle")
+    confirmed = {cid: o.confirmed for cid, o in official.items()}
+    as_of = datetime(2021, 5, 27, 10, 0, tzinfo=timezone(timedelta(hours=7)))
+    for unit in candidates.units():
+        body = results_view.unit_result(
+            unit,
+            outcomes[(unit.code, unit.unit)],
+            as_of=as_of,
+            ballots_valid=candidates.official_valid()[(unit.code, unit.unit)].middle,
+            confirmed=confirmed,
+        )
+        entry = UnitResult.model_validate_json(json.dumps(body))
+        assert entry.status == "declared" and entry.stage == "final"
+        assert [c.rank for c in entry.candidates] == list(range(1, len(unit.candidates) + 1))
+    nam = results_view.unit_result(
+        candidates.unit_index()[("74", 1)],
+        outcomes[("74", 1)],
+        as_of=as_of,
+        ballots_valid=candidates.official_valid()[("74", 1)].middle,
+        confirmed=confirmed,
+    )
+    assert [(c["id"], c["confirmed"]) for c in nam["candidates"] if c["elected"]] == [
+        ("74-1-2", False),  # Trần Văn Nam, not confirmed by the Council
+        ("74-1-1", True),
+        ("74-1-3", True),
+    ]
+    assert all(c["confirmed"] is None for c in nam["candidates"] if not c["elected"])
+
+
+def test_the_2021_summary_is_the_councils_and_fits_the_declared_shape():
+    official = candidates.official_results()
+    outcomes = replay_2021("middle")
+    pairs = [(u, outcomes[(u.code, u.unit)]) for u in candidates.units()]
+    confirmed = {cid: o.confirmed for cid, o in official.items()}
+    summary = ResultsSummary.model_validate_json(
+        json.dumps(results_view.results_summary(pairs, 2021, confirmed))
+    )
+    assert (summary.units_total, summary.units_reporting, summary.units_declared) == (184, 184, 184)
+    assert (summary.seats_total, summary.seats_filled) == (500, 499)
+    assert summary.composition.model_dump() == {
+        "elected": 499,
+        "women": 151,
+        "ethnic_minority": 89,
+        "non_party": 14,
+        "under_40": 47,
+        "former_deputy": 203,
+        "religious": 12,
+    }
+    before = results_view.results_summary(pairs, 2021)  # no decision yet: all 500 count
+    assert before["seats_filled"] == 500 and before["composition"]["elected"] == 500
+
+
+def test_waiting_counting_and_tied_units_fit_the_declared_shape():
+    unit = candidates.unit_index()[("01", 10)]  # 3 candidates for 2 seats
+    ids = [(c.id, c.birth_year) for c in unit.candidates]
+    waiting = results_view.unit_result(unit, decide(unit.seats, ids, None))
+    entry = UnitResult.model_validate_json(json.dumps(waiting))
+    assert entry.status == "waiting" and entry.as_of is None and entry.ballots_valid is None
+    assert all(c.votes is None and c.rank is None for c in entry.candidates)
+
+    provisional = Count({c.id: 600 for c in unit.candidates}, 1000, "provisional")
+    body = results_view.unit_result(
+        unit,
+        decide(unit.seats, ids, provisional),
+        as_of=datetime(2021, 5, 23, 23, 0, tzinfo=UTC),
+        ballots_valid=1000,
+        areas_counted=10,
+        areas_total=40,
+    )
+    entry = UnitResult.model_validate_json(json.dumps(body))
+    assert entry.status == "counting" and not any(c.elected for c in entry.candidates)
+    assert entry.candidates[0].leading and not any("tie" in c for c in body["candidates"])
+
+    with pytest.raises(ValueError):  # a count without its valid ballots
+        results_view.unit_result(unit, decide(unit.seats, ids, provisional))
+
+
+def test_a_tie_is_marked_only_on_the_tied_candidates():
+    unit = candidates.Unit(
+        "99",
+        1,
+        2,
+        "invented",
+        (
+            person("99-1-1", ballot_no=1, birth_year=1980),
+            person("99-1-2", ballot_no=2, birth_year=1965),
+            person("99-1-3", ballot_no=3, birth_year=1965),
+        ),
+    )
+    ids = [(c.id, c.birth_year) for c in unit.candidates]
+    outcome = decide(2, ids, Count(votes(800, 600, 600), 1000, "final"))
+    body = results_view.unit_result(
+        unit,
+        outcome,
+        as_of=datetime(2021, 5, 27, tzinfo=UTC),
+        ballots_valid=1000,
+    )
+    entry = UnitResult.model_validate_json(json.dumps(body))
+    assert entry.status == "supplementary"
+    assert {c["id"]: c.get("tie") for c in body["candidates"]} == {
+        "99-1-1": None,
+        "99-1-2": True,
+        "99-1-3": True,
+    }
+    summary = results_view.results_summary([(unit, outcome)], 2021)
+    assert summary["units_declared"] == 0 and summary["seats_filled"] == 1
+
+
+def test_every_unit_entry_fits_the_declared_shape():
+    body = {"units": [results_view.unit_entry(u) for u in candidates.units()]}
+    parsed = Units.model_validate_json(json.dumps(body))
+    assert sum(len(u.candidates) for u in parsed.units) == 866
+    assert parsed.units[0].candidates[2].name == "Nguyễn Phú Trọng"
