@@ -37,7 +37,7 @@ class Candidate:
     ballot_no: int
     name: str
     gender: str
-    """"F" or "M"."""
+    """F (woman) or M (man), from Bà / Ông in the bulletin."""
     birth_year: int
     ethnicity: str
     """As written in the list ("Kinh", "Tày", …; spellings of one group vary)."""
