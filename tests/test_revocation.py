@@ -310,7 +310,8 @@ async def test_reports_racing_the_revocation_are_acked_only_if_committed_before_
     assert {r["id"]: r["seq"] for r in rows} == acked  # every ack stored, nothing else stored
     late = [r["id"] for r in rows if r["received_at"] >= r["revoked_at"]]
     assert not late, f"reports stored after the revocation: {late}"
-    print(f"\n{len(acked)} reports acked before the revocation, none after")
+    refused = sum(answer["type"] == "error" for got in answers for _, answer in got)
+    print(f"\n{len(acked)} reports acked before the revocation, none after; {refused} refused")
     for ws in sockets:
         with contextlib.suppress(Exception):
             await ws.close()
