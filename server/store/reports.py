@@ -23,8 +23,9 @@ class Outcome:
 async def accept_batch(
     conn: asyncpg.Connection, items: list[dict], rehearsal: bool
 ) -> list[Outcome]:
-    """Accept reports in one transaction (see `accept_batch` in migrations/001); each item
-    has the keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings)."""
+    """Accept reports in one transaction (see `accept_batch` in migrations/001, and 005 for
+    its token check: outcome 'revoked' when an item's token is revoked); each item has the
+    keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings)."""
     rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", items, rehearsal)
     return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
 
