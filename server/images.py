@@ -98,6 +98,8 @@ def _scans(raw: bytes) -> list[int] | None:
         elif 0xD0 <= marker <= 0xD7 or marker == 0x01:
             pos += 2
         elif marker == 0xDA:
+            if pos + 4 >= len(raw):
+                return None
             scans.append(raw[pos + 4])
             found = _ENTROPY_END.search(raw, pos + 2 + int.from_bytes(raw[pos + 2 : pos + 4]))
             if found is None:
@@ -133,10 +135,13 @@ def _has_alpha(img: Image.Image) -> bool:
 
 def _bytes_per_pixel(img: Image.Image) -> float:
     """A decoded pixel's bytes while `_fit` works on the full-size image: Pillow stores
-    1, 2 or 4 bytes (RGB as RGBX); RGB or L resize from there (with at most a quarter-size
-    `reduce` copy), every other mode and any alpha through one full-size copy of 4."""
+    1, 2 or 4 bytes (RGB as RGBX). RGB or L resize from there (with at most a quarter-size
+    `reduce` copy); another mode is first converted to RGB (one copy of 4); with alpha,
+    to RGBA, which resizes through a premultiplied copy (RGBA and RGBa: 8)."""
     stored = 1 if img.mode in ("1", "L", "P") else 2 if img.mode.startswith("I;16") else 4
-    if img.mode in ("RGB", "L") and not _has_alpha(img):
+    if _has_alpha(img):
+        return max(stored + 4, 8)
+    if img.mode in ("RGB", "L"):
         return stored * 1.25
     return stored + 4
 
