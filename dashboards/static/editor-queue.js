@@ -126,7 +126,7 @@ export function makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon,
     box.replaceChildren();
     if (!body.audit.length) box.append(el("li", { class: "empty" }, t.audit_empty));
     for (const a of body.audit) {
-      box.append(el("li", {}, el("time", { datetime: a.at }, dmhm(a.at)), ` ${t["act_" + a.action] || a.action} · ${a.actor || a.role || ""}`, a.why ? ` — ${a.why}` : ""));
+      box.append(el("li", {}, el("time", { datetime: a.at }, dmhm(a.at)), ` ${t["act_" + a.action] || a.action} · ${a.actor || a.role || ""}${a.token_id != null ? " · #" + a.token_id : ""}`, a.why ? ` — ${a.why}` : ""));
     }
   }
 

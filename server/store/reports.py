@@ -55,7 +55,7 @@ async def apply_action(
 
 async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
     rows = await conn.fetch(
-        """SELECT a.id, a.seq, a.action, a.actor, a.why, a.at, t.role
+        """SELECT a.id, a.seq, a.action, a.actor, a.token_id, a.why, a.at, t.role
            FROM actions a LEFT JOIN tokens t ON t.id = a.token_id
            WHERE a.report_id = $1::uuid ORDER BY a.id""",
         report_id,
