@@ -9,6 +9,8 @@ now); `lang` one of vi en fr es zh ru; `size` web, print, social-wide or social-
 are the numbers behind every chart: the public picture of `/api/snapshot?at=` (the same
 `seq`, `national` and `provinces`) plus, in JSON, the hourly `timeline`, the `revotes` and
 the `official` figures announced by then. `plotly` is the figure itself (the desk draws it).
+`html` is always sent as a download (`download=1` or not): its inline Plotly would be
+blocked by the CSP of a page of ours.
 
 Each chart carries its title, the moment it shows and the source line (the builders'
 work); when an official national figure was announced by that moment, the chart also shows
@@ -274,7 +276,9 @@ async def chart(request: Request) -> Response:
     picture = await chart_picture(app, at, codes, full=full)
     body, media = await run_in_threadpool(render_chart, name, picture, lang, size, fmt, codes)
     filename = export.filename(name, picture, lang, size, "json" if fmt == "plotly" else fmt)
-    disposition = "attachment" if q.get("download") == "1" else "inline"
+    # A chart's HTML carries Plotly inline (a file that works offline); our pages' CSP
+    # forbids inline scripts, so it is always a download, opened from the disk.
+    disposition = "attachment" if q.get("download") == "1" or fmt == "html" else "inline"
     return Response(
         body,
         media_type=media,

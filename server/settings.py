@@ -14,7 +14,16 @@ from zoneinfo import ZoneInfo
 
 from ingest.election import Election
 
-__all__ = ["SETTINGS", "ConfigError", "DeskSettings", "Election", "Settings", "load", "utc_now"]
+__all__ = [
+    "SETTINGS",
+    "ConfigError",
+    "DeskSettings",
+    "EdgeSettings",
+    "Election",
+    "Settings",
+    "load",
+    "utc_now",
+]
 
 # name: (default, description)
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -62,6 +71,17 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "VOTEWIRE_LOG": ("INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
     "VOTEWIRE_LOG_FORMAT": ("text", "text, or json: one JSON object per line, with report_id/seq"),
     "VOTEWIRE_ALLOWED_ORIGINS": ("", "other page origins allowed to open our sockets (comma list)"),
+    "VOTEWIRE_TRUSTED_PROXIES": (
+        "127.0.0.1",
+        "addresses whose X-Forwarded-Proto/-For are believed (comma list, CIDR or *)",
+    ),
+    "VOTEWIRE_SECURE_COOKIES": ("0", "1 = the desk's cookie is always Secure (behind TLS)"),
+    "VOTEWIRE_HEADER_TIMEOUT_S": ("10", "a request's headers must arrive whole within this"),
+    "VOTEWIRE_BODY_IDLE_S": ("30", "a request body silent this long closes its connection"),
+    "VOTEWIRE_MAX_CONNECTIONS": (
+        "12000",
+        "open connections (sockets included) per process; beyond: 503 and closed",
+    ),
 }
 
 
@@ -121,6 +141,35 @@ def _desk(env: dict[str, str]) -> DeskSettings:
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """What the process believes of its proxy and bounds per connection (server/cli/)."""
+
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    secure_cookies: bool = False
+    header_timeout_s: float = 10.0
+    body_idle_s: float = 30.0
+    max_connections: int = 12000
+
+
+def _edge(env: dict[str, str]) -> EdgeSettings:
+    def positive(name: str, kind, hint: str):
+        value = _parse(env, name, kind, hint)
+        if value <= 0:
+            raise ConfigError(f"{name}={_get(env, name)!r} is not valid: expected {hint} > 0")
+        return value
+
+    return EdgeSettings(
+        trusted_proxies=tuple(
+            p.strip() for p in _get(env, "VOTEWIRE_TRUSTED_PROXIES").split(",") if p.strip()
+        ),
+        secure_cookies=_get(env, "VOTEWIRE_SECURE_COOKIES").lower() in ("1", "true", "yes", "on"),
+        header_timeout_s=positive("VOTEWIRE_HEADER_TIMEOUT_S", float, "seconds"),
+        body_idle_s=positive("VOTEWIRE_BODY_IDLE_S", float, "seconds"),
+        max_connections=positive("VOTEWIRE_MAX_CONNECTIONS", int, "an integer"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None
     data_dir: Path
@@ -143,6 +192,7 @@ class Settings:
     desk: DeskSettings
     secret: str = field(repr=False, default="")
     allowed_origins: tuple[str, ...] = ()
+    edge: EdgeSettings = field(default_factory=EdgeSettings)
 
     @property
     def zone_name(self) -> str:
@@ -214,6 +264,7 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
         allowed_origins=tuple(
             o.strip() for o in _get(env, "VOTEWIRE_ALLOWED_ORIGINS").split(",") if o.strip()
         ),
+        edge=_edge(env),
     )
 
 

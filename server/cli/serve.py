@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
+from typing import Any
 
 import asyncpg
 import uvicorn
 
 from server.app import GracefulServer, create_app
 from server.cli.common import CliError, database
+from server.cli.connections import bounded_protocol, raise_descriptor_limit
 from server.settings import Settings
 
 SERVING = {"uvicorn": False}
@@ -44,22 +46,40 @@ def redact(url: str) -> str:
     return url
 
 
+KEEP_ALIVE_S = 5
+"""uvicorn's own default: a connection idle this long between requests is closed."""
+
+
+def uvicorn_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app: our bounded HTTP protocol (server/cli/connections.py),
+    no `server` header, `X-Forwarded-Proto`/`-For` believed only from
+    VOTEWIRE_TRUSTED_PROXIES (so the desk's cookie is Secure behind TLS)."""
+    edge = settings.edge
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=bounded_protocol(edge),
+        ws="websockets-sansio",
+        ws_max_size=settings.hard_frame,
+        ws_per_message_deflate=False,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        lifespan="on",
+        log_level=os.environ.get("VOTEWIRE_LOG", "INFO").lower(),
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=list(edge.trusted_proxies),
+    )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     with database(settings) as url:
         asyncio.run(check_db(url))
+        raise_descriptor_limit(settings.edge)
         app = create_app(settings, url)
-        config = uvicorn.Config(
-            app,
-            host=args.host,
-            port=args.port,
-            ws="websockets-sansio",
-            ws_max_size=settings.hard_frame,
-            ws_per_message_deflate=False,
-            loop="uvloop" if sys.platform != "win32" else "asyncio",
-            lifespan="on",
-            log_level=os.environ.get("VOTEWIRE_LOG", "INFO").lower(),
-            timeout_graceful_shutdown=10,
-        )
+        config = uvicorn_config(app, settings, args.host, args.port)
         SERVING["uvicorn"] = True
         GracefulServer(config, app.state.votewire).run()
 

@@ -268,7 +268,7 @@ async def signin_post(request: Request) -> Response:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=app.settings.edge.secure_cookies or request.url.scheme == "https",
     )
     return response
 
