@@ -22,6 +22,7 @@ nothing. A photo takes no seq: the board sees an approval at its next read.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -42,6 +43,9 @@ from server.settings import Settings
 from server.state import votewire
 
 CAPTION_MAX = 300
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters a caption may not hold (line breaks and tabs it may; Postgres text
+cannot hold NUL at all)."""
 FORM_SLACK = 65_536
 """Bytes of a multipart body beyond the photo itself (boundaries, caption, province)."""
 STATUSES = ("pending", "approved", "rejected", "all")
@@ -161,6 +165,10 @@ async def _received(request: Request, bearer: store.Bearer) -> tuple[bytes, str,
             f"Cần chú thích (tối đa {CAPTION_MAX} ký tự)",
             f"A caption is required (at most {CAPTION_MAX} characters)",
             field="caption",
+        )
+    if CONTROL.search(caption):
+        raise Invalid(
+            "Chú thích có ký tự điều khiển", "The caption holds control characters", field="caption"
         )
     if not isinstance(province, str) or province not in app.provinces:
         raise Invalid("Cần mã tỉnh", "Name the province", field="province")

@@ -338,7 +338,7 @@ async def test_a_province_quota_counts_every_token_and_status_and_spares_other_p
     assert await photo_count(db_url, "province = '79'") == 1
 
 
-# --- ids beyond the database's range -----------------------------------------------------
+# --- what the database cannot hold is a 4xx, never a 500 --------------------------------
 
 
 async def test_a_photo_id_beyond_the_database_range_is_not_found(server):
@@ -353,3 +353,14 @@ async def test_a_photo_id_beyond_the_database_range_is_not_found(server):
             await c.get("/photos/0.jpg"),
         ):
             assert_error(r, 404, "not_found", None)
+
+
+async def test_a_caption_with_control_characters_is_refused_and_nothing_stored(server):
+    token = await server.token("01")
+    async with httpx.AsyncClient(base_url=server.http, timeout=30) as c:
+        for caption in ("a\x00b", "bell\x07", "esc\x1b[31m"):
+            r = await upload(c, token, jpeg((64, 48)), "a.jpg", caption=caption)
+            assert_error(r, 422, "invalid", "caption")
+        r = await upload(c, token, jpeg((64, 48)), "a.jpg", caption="Tổ 3\nxã Cô Tô")
+        assert r.status_code == 201, r.text
+    assert await photo_count(server.db_url) == 1
