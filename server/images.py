@@ -198,7 +198,7 @@ def reencode(raw: bytes) -> Reencoded:
         full = img.size
         if img.format != "PNG":
             scale = max(full[0] / MAX_SIDE, full[1] / MAX_SIDE, 1)
-            img.draft("RGB", (int(full[0] / scale), int(full[1] / scale)))
+            img.draft("RGB", (max(1, int(full[0] / scale)), max(1, int(full[1] / scale))))
         if price(img, full, raw) > DECODE_BUDGET:
             raise _too_large(img, f"over {DECODE_BUDGET // 2**20} MiB decoded")
         img.load()

@@ -231,12 +231,17 @@ def phone_jpeg() -> bytes:
     return raw
 
 
-async def test_200_megapixel_phone_jpegs_are_accepted_downscaled_and_upright(server, phone_jpeg):
+async def test_200_megapixel_phone_jpegs_and_panoramas_are_accepted_downscaled_upright(
+    server, phone_jpeg
+):
     token = await server.token("01")
     async with httpx.AsyncClient(base_url=server.http, timeout=60) as c:
         r = await upload(c, token, phone_jpeg, "phone.jpg")
-    assert r.status_code == 201, r.text
-    assert (r.json()["width"], r.json()["height"]) == (1920, 2560)
+        assert r.status_code == 201, r.text
+        assert (r.json()["width"], r.json()["height"]) == (1920, 2560)
+        r = await upload(c, token, jpeg((20000, 2)), "panorama.jpg")
+        assert r.status_code == 201, r.text
+        assert (r.json()["width"], r.json()["height"]) == (2560, 1)
 
 
 async def test_photos_that_cannot_be_decoded_within_bounds_are_refused_and_nothing_stored(
