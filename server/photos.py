@@ -92,7 +92,8 @@ UPLOADS = InFlight(UPLOADS_IN_FLIGHT, UPLOADS_PER_TOKEN)
 """This process's uploads in flight."""
 
 
-def limits(settings: Settings) -> store.PhotoLimits:
+def photo_limits(settings: Settings) -> store.PhotoLimits:
+    """The photo rate and quota of these settings."""
     return store.PhotoLimits(settings.desk.photo_per_min, settings.desk.photo_quota)
 
 
@@ -186,7 +187,7 @@ async def photo_upload(request: Request) -> Response:
     """`POST /api/photos`: stored as a pending photo, re-encoded, until an editor approves."""
     app = votewire(request)
     bearer = caller(request).bearer
-    bound = limits(app.settings)
+    bound = photo_limits(app.settings)
     with UPLOADS.admit((id(app), bearer.token_id)):
         raw, caption, province = await _received(request, bearer)
         async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
