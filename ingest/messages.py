@@ -402,13 +402,6 @@ def _report(msg: ReportMsg) -> Report:
             field="as_of",
             id=msg.id,
         )
-    if not moment_in_range(as_of):
-        raise Invalid(
-            f"Thời điểm as_of phải trong khoảng năm {EARLIEST.year}–{LATEST.year - 1}",
-            f"as_of must be between the years {EARLIEST.year} and {LATEST.year - 1}",
-            field="as_of",
-            id=msg.id,
-        )
     try:
         fields = DATA_MODELS[msg.kind].model_validate(msg.data)
     except ValidationError as exc:

