@@ -1,9 +1,10 @@
 """Parameters that several routes read the same way: `?limit=`, a row's id in the path,
-a province code in a JSON body. Each refuses what it cannot use with the contract's error
-(never a TypeError or a database overflow further on: issue 12, finding 8)."""
+a province code or a line of text in a JSON body. Each refuses what it cannot use with the
+contract's error (never a TypeError or a database error further on: issue 12, finding 8)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container
 from typing import Any
 
@@ -14,6 +15,8 @@ from server.errors import not_found
 
 ROW_ID_MAX = 2**63 - 1
 """Ids are Postgres bigints: a larger number in a path names no row."""
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""No line of text carries a control character (Postgres cannot store NUL at all)."""
 
 
 def limit(request: Request, default: int, maximum: int) -> int:
@@ -55,3 +58,19 @@ def province(
     if not isinstance(value, str) or value not in known:
         raise Invalid("Mã tỉnh không tồn tại", "Unknown province code", field=field)
     return value
+
+
+def line(data: dict[str, Any], field: str, limit: int) -> str | None:
+    """`data[field]` as one line of text, stripped and cut at `limit` characters (None when
+    absent, null or blank). Not text, or with a control character (NUL, a newline): `invalid`
+    naming `field`."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or CONTROL.search(value):
+        raise Invalid(
+            f"{field}: một dòng chữ, không có ký tự điều khiển",
+            f"{field} must be one line of text, without control characters",
+            field=field,
+        )
+    return value.strip()[:limit] or None
