@@ -5,6 +5,7 @@ tells a stranger; and the nginx configuration documented beside those bounds."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import resource
@@ -16,8 +17,9 @@ import time
 
 import httpx
 import pytest
+import websockets
 
-from tests.conftest import MS, ROOT, Process
+from tests.conftest import MS, ROOT, Process, bureau, feed_message, report
 
 DEPLOY = ROOT / "docs" / "deploy.md"
 SLACK_S = 5000 * MS
@@ -122,6 +124,17 @@ def test_a_silent_body_closes_its_connection_a_slow_steady_one_is_served(spawn_s
             time.sleep(0.2)
         got, _ = answer_and_close(steady, SLACK_S + 10)
     assert re.match(rb"HTTP/1.1 4\d\d ", got), got[:200]  # answered (no token), not cut
+
+
+async def test_a_websocket_outlives_the_request_timeouts(spawn_server):
+    """The timers bound receiving a request, never an upgraded socket."""
+    p = spawn_server(VOTEWIRE_HEADER_TIMEOUT_S="1", VOTEWIRE_BODY_IDLE_S="1")
+    async with websockets.connect(p.server.live_url()) as viewer:
+        await feed_message(viewer)
+        await asyncio.sleep(2.5)
+        async with bureau(p.server, await p.server.token("01")) as b:
+            assert (await b.send(report(voted=1000)))["type"] == "ack"
+        assert (await feed_message(viewer))["type"] == "update"
 
 
 def test_one_connection_beyond_the_cap_gets_503_at_once_and_is_closed(spawn_server):
