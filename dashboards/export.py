@@ -31,9 +31,7 @@ import asyncio
 import atexit
 import base64
 import contextlib
-import csv
 import html
-import io
 import json
 import logging
 import os
@@ -321,40 +319,6 @@ def _html(fig: go.Figure, width: int, height: int) -> bytes:
 
 
 # --- data exports ----------------------------------------------------------------------
-
-
-def picture_csv(picture: Picture, lang: str = "vi") -> str:
-    """One row per province (`CSV_FIELDS`, names in `lang`), then the national row (code
-    "VN"). Nulls stay empty cells, never 0; figures are unrounded. For Excel, prefix a BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
-
-    def cell(value: Any) -> Any:
-        return "" if value is None else value
-
-    for p in picture["provinces"]:
-        writer.writerow(
-            [
-                cell(p.get(f)) if f != "name" else i18n.province_name(p["code"], lang)
-                for f in CSV_FIELDS
-            ]
-        )
-    nat = picture.get("national") or {}
-    writer.writerow(
-        [
-            NATIONAL_CODE,
-            i18n.label("national", lang),
-            cell(nat.get("voted")),
-            cell(nat.get("registered")),
-            cell(nat.get("turnout_pct")),
-            cell(picture_moment(picture)),
-            cell(nat.get("areas_done")),
-            cell(nat.get("areas_total")),
-            cell(nat.get("revote_units")),
-        ]
-    )
-    return out.getvalue()
 
 
 def picture_json(picture: Picture, *, indent: int | None = None) -> str:

@@ -37,6 +37,9 @@ def printable(text: str) -> str:
 
 class ContractError(Exception):
     code = "invalid"
+    retry_after_s: float | None = None
+    """For `rate_limited` / `unavailable`: seconds before a retry can succeed (HTTP's
+    `Retry-After`); None = the server's default; 0 = waiting will not help (no header)."""
 
     def __init__(
         self,

@@ -325,9 +325,10 @@ class Health(_Shape):
     """`GET /healthz`: 200 when every check holds, else 503 with the same body."""
 
     ok: bool
-    process: bool
-    database: bool
-    listen: bool
+    process: bool = absent()
+    database: bool = absent()
+    listen: bool = absent()
+    """The checks' detail goes to editors and the trusted proxy only; others get `ok`."""
 
 
 LIVE_MESSAGES: tuple[type[BaseModel], ...] = (

@@ -10,6 +10,7 @@ sign-in form, or `error_page`). `Retry-After` goes with `unavailable` and `rate_
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import HTTPConnection, Request
@@ -52,9 +53,10 @@ def http_status(exc: ContractError, kind: RouteKind | None = None) -> int:
 
 
 def _retry_after(exc: ContractError) -> dict[str, str]:
-    if exc.code in ("unavailable", "rate_limited"):
-        return {"Retry-After": str(RETRY_AFTER_S)}
-    return {}
+    if exc.code not in ("unavailable", "rate_limited"):
+        return {}
+    seconds = RETRY_AFTER_S if exc.retry_after_s is None else exc.retry_after_s
+    return {"Retry-After": str(math.ceil(seconds))} if seconds > 0 else {}
 
 
 def error_json(exc: ContractError, status: int | None = None) -> Response:

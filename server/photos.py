@@ -100,18 +100,22 @@ def photo_limits(settings: Settings) -> store.PhotoLimits:
 def check_usage(usage: store.PhotoUsage, limits: store.PhotoLimits) -> None:
     """Refuse (`rate_limited`) an upload past the token's rate or the province's quota."""
     if usage.recent >= limits.per_minute:
-        raise RateLimited(
+        too_fast = RateLimited(
             f"Gửi ảnh quá nhanh: tối đa {limits.per_minute} ảnh mỗi phút; chờ rồi gửi lại",
             f"Too many photos from this token: at most {limits.per_minute} a minute; "
             "wait and resend",
             field="photo",
         )
+        too_fast.retry_after_s = 60  # at most: the oldest of the minute (RATE_WINDOW) ages out
+        raise too_fast
     if usage.province >= limits.quota:
-        raise RateLimited(
+        used_up = RateLimited(
             f"Tỉnh này đã gửi đủ {limits.quota} ảnh; hãy liên hệ ban biên tập",
             f"This province has sent {limits.quota} photos, all the desk takes: call the desk",
             field="province",
         )
+        used_up.retry_after_s = 0  # waiting will not help: no Retry-After
+        raise used_up
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

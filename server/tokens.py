@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ingest.errors import Invalid
-from server import store
+from server import params, store
 from server.auth import caller, new_token, requires
 from server.errors import not_found
 from server.jsonio import json_body, json_response
@@ -45,16 +45,10 @@ async def tokens_issue(request: Request) -> Response:
     actor = caller(request).actor
     data = await json_body(request)
     role = data.get("role")
-    province = data.get("province") or None
-    label = str(data.get("label") or "").strip()[:LABEL_MAX] or None
+    label = params.line(data, "label", LABEL_MAX)
     if role not in ROLES:
         raise Invalid("Vai trò không hợp lệ", "role: bureau, editor or admin", field="role")
-    if role == "bureau" and province not in app.provinces:
-        raise Invalid(
-            "Mã của văn phòng cần mã tỉnh", "A bureau token needs a province", field="province"
-        )
-    if role != "bureau":
-        province = None
+    province = params.province(data, app.provinces, required=True) if role == "bureau" else None
     token = new_token()
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         token_id = await store.issue_token(conn, token, role, province, label or actor)
@@ -67,8 +61,9 @@ async def tokens_issue(request: Request) -> Response:
 @requires("admin")
 async def tokens_revoke(request: Request) -> Response:
     app = votewire(request)
+    token_id = params.row_id(request, "token_id", "token")
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-        count = await store.revoke_tokens(conn, token_id=request.path_params["token_id"])
+        count = await store.revoke_tokens(conn, token_id=token_id)
     if not count:
         raise not_found("token")
     app.hub.notice("revoke")  # the other processes hear the database's NOTIFY

@@ -7,7 +7,6 @@ tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import random
@@ -316,15 +315,6 @@ def test_revotes_table_without_revotes_says_so():
 
 
 # --- data exports ----------------------------------------------------------------------
-
-
-def test_picture_csv_keeps_nulls_empty_and_ends_with_the_national_row():
-    rows = list(csv.reader(io.StringIO(export.picture_csv(fake_picture(), "vi"))))
-    assert rows[0] == list(export.CSV_FIELDS)
-    assert len(rows) == 1 + 63 + 1
-    hanoi = next(r for r in rows if r[0] == "01")
-    assert hanoi[1] == "Hà Nội" and hanoi[2] == hanoi[4] == hanoi[5] == ""
-    assert rows[-1][:2] == ["VN", "Cả nước"] and rows[-1][4] == "79.2863"
 
 
 def test_picture_json_keeps_diacritics():

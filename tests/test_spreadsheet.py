@@ -8,8 +8,10 @@ import io
 
 import httpx
 
-from server.spreadsheet import Sheet, cell
+from dashboards import export
+from server.spreadsheet import Sheet, cell, picture_csv
 from tests.conftest import bureau, report
+from tests.test_figures import fake_picture
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """OWASP's list: a cell starting with one of these runs as a formula."""
@@ -62,3 +64,12 @@ async def test_bureau_text_in_the_phase_summary_csv_is_neutralised(server):
     cells = {c for row in csv.reader(io.StringIO(summary.text)) for c in row}
     for text in HOSTILE:
         assert "'" + text in cells, text  # kept whole, shown as text
+
+
+def test_picture_csv_keeps_nulls_empty_and_ends_with_the_national_row():
+    rows = list(csv.reader(io.StringIO(picture_csv(fake_picture(), "vi"))))
+    assert rows[0] == list(export.CSV_FIELDS)
+    assert len(rows) == 1 + 63 + 1
+    hanoi = next(r for r in rows if r[0] == "01")
+    assert hanoi[1] == "Hà Nội" and hanoi[2] == hanoi[4] == hanoi[5] == ""
+    assert rows[-1][:2] == ["VN", "Cả nước"] and rows[-1][4] == "79.29"

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from dashboards import i18n
 from ingest.errors import ContractError, Invalid
-from server import store
+from server import params, store
 from server.auth import caller, requires
 from server.errors import not_found
 from server.jsonio import json_body, json_response
@@ -67,9 +67,7 @@ async def official_add(request: Request) -> Response:
     "as_of": "17:30" or ISO, "source": "...", "voted"?, "registered"?}`."""
     app = votewire(request)
     data = await json_body(request)
-    province = data.get("province") or None
-    if province is not None and province not in app.provinces:
-        raise Invalid("Mã tỉnh không tồn tại", "Unknown province code", field="province")
+    province = params.province(data, app.provinces, required=False)
     pct = number(data, "turnout_pct", float, low=0, high=100, required=True)
     voted = number(data, "voted", int, low=0, high=VOTERS_MAX, required=False)
     registered = number(data, "registered", int, low=1, high=VOTERS_MAX, required=False)
@@ -81,7 +79,7 @@ async def official_add(request: Request) -> Response:
     except ContractError as exc:
         exc.field = "as_of"
         raise
-    source = str(data.get("source") or "").strip()[:300]
+    source = params.line(data, "source", 300)
     if not source:
         source = i18n.label("official_source_default", "vi")
     who = caller(request)
@@ -103,8 +101,9 @@ async def official_add(request: Request) -> Response:
 @requires("editor")
 async def official_withdraw(request: Request) -> Response:
     app = votewire(request)
+    official_id = params.row_id(request, "official_id", "official figure")
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
-        count = await store.withdraw_official(conn, request.path_params["official_id"])
+        count = await store.withdraw_official(conn, official_id)
     if not count:
         raise not_found("official figure")
     return json_response({"withdrawn": True})
