@@ -104,6 +104,8 @@ class RevoteData(_Data):
     reason: Literal["turnout_below_half", "insufficient_elected", "violation", "other"]
     note: Text = absent()
     status: Literal["announced", "scheduled", "held", "cancelled"] = "announced"
+    audience: Literal["public", "internal"] = "public"
+    """v1.1: `internal` keeps the whole re-vote off public screens until it is published."""
 
 
 class SecurityData(_Data):

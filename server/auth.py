@@ -70,7 +70,11 @@ SCOPES = {
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """32 random bytes, url-safe; never starting with "-", which a command line would take
+    for an option (`votewire tokens revoke --token -Ux…` fails in argparse)."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 @contextlib.asynccontextmanager

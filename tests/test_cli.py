@@ -9,6 +9,7 @@ import sys
 import asyncpg
 
 from server import store
+from server.auth import new_token
 from tests.conftest import ROOT
 
 
@@ -59,3 +60,7 @@ async def test_mistakes_are_one_line_errors(db_url):
     missing = db_url.rsplit("/", 1)[0] + "/no_such_database"
     done = votewire(missing, "tokens", "issue", "--role", "editor")
     assert done.returncode == 2 and "DATABASE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_issued_tokens_never_start_with_a_dash_that_argparse_would_take_for_an_option():
+    assert not any(new_token().startswith("-") for _ in range(2000))

@@ -167,7 +167,7 @@ async def test_cli_revocation_closes_the_tokens_sockets_on_every_process_within_
         await closed_within(db_url, by_token[bureau_token], "CLI --province, bureau sockets")
         still_open(by_token[editor] + by_token[desk] + [bystander])
         for token in (editor, desk):
-            out = await asyncio.to_thread(votewire, db_url, "tokens", "revoke", "--token", token)
+            out = await asyncio.to_thread(votewire, db_url, "tokens", "revoke", f"--token={token}")
             assert out.returncode == 0, out.stderr
             await closed_within(db_url, by_token[token], "CLI --token, editor sockets")
         still_open([bystander])

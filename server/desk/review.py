@@ -197,8 +197,8 @@ async def act(request: Request) -> Response:
         raise not_found("report")
     if out.outcome == "not_publishable":
         raise Invalid(
-            "Chỉ tin an ninh và ghi chú mới có thể công khai",
-            "Only security notes and notes can be published",
+            "Chỉ tin an ninh, ghi chú và bầu lại mới có thể công khai",
+            "Only security notes, notes and re-votes can be published",
             field="action",
         )
     if out.outcome == "done" and out.seq is not None:

@@ -97,7 +97,8 @@ REFRESH_STATE = """
            voted = (e.internal->>'voted')::bigint, registered = (e.internal->>'registered')::bigint,
            areas_done = (e.internal->>'areas_done')::bigint,
            areas_total = (e.internal->>'areas_total')::bigint,
-           revote_units = (e.internal->>'revote_units')::bigint
+           revote_units = (e.internal->>'revote_units')::bigint,
+           revote_units_public = (e.public->>'revote_units')::bigint
       FROM provinces p, province_entries(p.code, 'infinity') e
      WHERE s.code = p.code"""
 """Recompute every province's current entries (after seeding or a reset)."""

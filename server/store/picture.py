@@ -57,9 +57,12 @@ async def timeline(
     return [dict(r) for r in rows]
 
 
-async def revotes_at(conn: asyncpg.Connection, at: datetime | None) -> list[dict]:
-    """The re-vote units counted by the picture at `at` (None = now): the latest report of
-    each (province, level, unit), cancelled ones left out, as `province_entry` counts them."""
+async def revotes_at(
+    conn: asyncpg.Connection, at: datetime | None, *, internal: bool = False
+) -> list[dict]:
+    """The re-vote units counted by the picture at `at` (None = now) for the public (or,
+    `internal`, for editors): the latest report of each (province, level, unit) the reader
+    may see, cancelled ones left out, as `province_entries` counts them."""
     rows = await conn.fetch(
         """SELECT * FROM (
                SELECT DISTINCT ON (r.province, r.data->>'level', lower(r.data->>'unit'))
@@ -70,10 +73,12 @@ async def revotes_at(conn: asyncpg.Connection, at: datetime | None) -> list[dict
                FROM reports r
                WHERE r.kind = 'revote' AND NOT r.retracted
                  AND r.as_of <= coalesce($1::timestamptz, 'infinity'::timestamptz)
+                 AND ($2 OR r.audience = 'public')
                ORDER BY r.province, r.data->>'level', lower(r.data->>'unit'),
                         r.as_of DESC, r.seq DESC) u
            WHERE u.status <> 'cancelled'
            ORDER BY u.province, u.level, u.unit""",
         at,
+        internal,
     )
     return [dict(r) for r in rows]
