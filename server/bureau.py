@@ -60,51 +60,60 @@ async def bureau_socket(ws: WebSocket) -> None:
 
 
 async def _serve(ws: WebSocket, bearer: store.Bearer, revoked: asyncio.Event) -> None:
-    """Answer the socket's reports, one at a time, until it closes or its token is revoked."""
+    """Answer the socket's reports, one at a time, until it closes or its token is revoked.
+
+    One watcher per socket waits for the revocation and interrupts the socket's task only
+    while it waits for a frame (never in the middle of an answer: a frame that arrived is
+    still answered, and the database refuses it if its token is revoked by then)."""
     app = votewire(ws)
     refusals = 0
-    while True:
-        message = await _next_frame(ws, revoked)
-        if message is None:
-            await hello.revoked(ws)
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-        with app.desk.answering():
-            with app.metrics.ack_latency.time():
-                answer = await _answer(app, bearer, raw)
-            await hello.send_json(ws, answer)
-        app.metrics.count(answer)
-        if answer.get("code") == "auth_failed":  # its token was revoked: the error is sent
-            await ws.close(hello.CLOSE_AUTH, CLOSE_REASON)
-            return
-        refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
-        if refusals >= app.settings.abuse_limit:
-            log.warning("closing bureau socket of token %s: %d refusals", bearer.token_id, refusals)
-            await ws.close(CLOSE_ABUSE)
-            return
+    me = asyncio.current_task()
+    waiting = False
 
+    async def watch() -> None:
+        await revoked.wait()
+        if waiting and me is not None:
+            me.cancel(CLOSE_REASON)
 
-async def _next_frame(ws: WebSocket, revoked: asyncio.Event) -> dict | None:
-    """The socket's next message, or None once its token is revoked. A frame that arrived
-    is still answered (the database refuses it if its token is revoked by then)."""
-    if revoked.is_set():
-        return None
-    receiving = asyncio.ensure_future(ws.receive())
-    waiting = asyncio.ensure_future(revoked.wait())
+    watcher = asyncio.create_task(watch())
     try:
-        await asyncio.wait((receiving, waiting), return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            if revoked.is_set():
+                await hello.revoked(ws)
+                return
+            waiting = True
+            try:
+                message = await ws.receive()
+            except asyncio.CancelledError as exc:
+                if not (revoked.is_set() and exc.args == (CLOSE_REASON,)) or me is None:
+                    raise
+                me.uncancel()
+                await hello.revoked(ws)
+                return
+            finally:
+                waiting = False
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            with app.desk.answering():
+                with app.metrics.ack_latency.time():
+                    answer = await _answer(app, bearer, raw)
+                await hello.send_json(ws, answer)
+            app.metrics.count(answer)
+            if answer.get("code") == "auth_failed":  # its token was revoked: the error is sent
+                await ws.close(hello.CLOSE_AUTH, CLOSE_REASON)
+                return
+            refusals = refusals + 1 if answer.get("code") in ABUSIVE else 0
+            if refusals >= app.settings.abuse_limit:
+                log.warning(
+                    "closing bureau socket of token %s: %d refusals", bearer.token_id, refusals
+                )
+                await ws.close(CLOSE_ABUSE)
+                return
     finally:
-        waiting.cancel()
-        if not receiving.done():
-            receiving.cancel()
-            await asyncio.gather(receiving, return_exceptions=True)
-    if receiving.cancelled():
-        return None
-    return receiving.result()
+        watcher.cancel()
 
 
 async def _answer(app, bearer, raw: str | bytes) -> dict:
