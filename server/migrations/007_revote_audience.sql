@@ -78,6 +78,7 @@ DECLARE
     int_ jsonb;
     nat jsonb;
     nat_pub jsonb;
+    pub_revotes bigint;
     n bigint;
 BEGIN
     SELECT e.public, e.internal INTO pub, int_ FROM province_entries(p, 'infinity') e;
@@ -91,11 +92,13 @@ BEGIN
      WHERE code = p;
     SELECT * INTO c FROM counter FOR UPDATE;
     n := c.seq + 1;
+    -- Under the counter's lock (every change waits here): one aggregate, the public
+    -- national figures differ only by their re-vote count.
     SELECT national_from(array_agg(s.voted), array_agg(s.registered), array_agg(s.areas_done),
                          array_agg(s.areas_total), array_agg(s.revote_units)),
-           national_from(array_agg(s.voted), array_agg(s.registered), array_agg(s.areas_done),
-                         array_agg(s.areas_total), array_agg(s.revote_units_public))
-      INTO nat, nat_pub FROM province_state s;
+           coalesce(sum(s.revote_units_public), 0)
+      INTO nat, pub_revotes FROM province_state s;
+    nat_pub := nat || jsonb_build_object('revote_units', pub_revotes);
     INSERT INTO feed (seq, public_prev, public, internal) VALUES (
         n,
         CASE WHEN visible THEN c.public_seq END,
