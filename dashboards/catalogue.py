@@ -9,12 +9,15 @@ their entries stop after English (a shorter tuple is a visible, deliberate gap, 
 the phone, the desk and the board read the same `agency`, `kind_turnout`, `level_*`…
 "{name}" slots are filled in by whoever shows the text.
 
-`ERRORS` holds the refusals' messages (vi, en) by code, field and, where one field can
-fail in more than one way, a reason: `i18n.error_message("invalid", "as_of", "en",
-reason="future")`. Data only: the lookups are in `dashboards/i18n.py`.
+`ERRORS` is the refusals' messages (vi, en) by code, field and, where one field can fail
+in more than one way, a reason: `i18n.error_message("invalid", "as_of", "en",
+reason="future")`. It is `ingest.refusals.MESSAGES`, the one table the raise sites read
+(`Invalid.of(...)`), not a copy. Data only: the lookups are in `dashboards/i18n.py`.
 """
 
 from __future__ import annotations
+
+from ingest.refusals import MESSAGES
 
 LABELS: dict[str, tuple[str, ...]] = {
     # --- published: the board and the charts, in all six languages (vi, en, fr, es, zh, ru) ---
@@ -783,77 +786,4 @@ LABELS: dict[str, tuple[str, ...]] = {
     "done": ("Đã xong", "Done"),
 }
 
-ERRORS: dict[str, tuple[str, str]] = {
-    # --- by code: what any refusal of that code says when nothing more precise is known --
-    "invalid": ("Báo cáo không hợp lệ", "The report is invalid"),
-    "forbidden": ("Không được phép", "Not allowed"),
-    "regression": (
-        "Số cử tri đã bầu thấp hơn số đã báo; nếu là đính chính, gửi lại với correction: true",
-        "Turnout is lower than the accepted figure; send it again with correction: true"
-        " if it is a correction",
-    ),
-    "rate_limited": ("Gửi quá nhanh; hãy thử lại sau", "Too many reports: retry later"),
-    "too_large": (
-        "Bản tin quá lớn (tối đa {limit} KiB)",
-        "Frame too large (limit {limit} KiB)",
-    ),
-    "unavailable": (
-        "Máy chủ tạm thời không ghi được dữ liệu; chưa lưu gì, hãy gửi lại sau",
-        "The database is unavailable; nothing was stored, retry later",
-    ),
-    "auth_failed": (
-        "Mã truy cập không đúng hoặc đã bị thu hồi",
-        "Unknown or revoked token: ask the desk for a new one",
-    ),
-    # --- by code and field ----------------------------------------------------------------
-    "invalid.id": ("Mã bản tin (id) phải là UUID", "id must be a UUID chosen by the client"),
-    "invalid.id.reused": (
-        "Mã bản tin này đã dùng cho một báo cáo khác (seq {seq})",
-        "This id was already used for a different report (seq {seq}):"
-        " use a new id for a new report",
-    ),
-    "invalid.type": (
-        "Loại bản tin không đúng (cần 'hello' hoặc 'report')",
-        "Unknown message type: expected 'hello' or 'report'",
-    ),
-    "invalid.kind": (
-        "Loại báo cáo không tồn tại",
-        "Unknown kind: expected one of {kinds}",
-    ),
-    "invalid.as_of": (
-        "Thời điểm as_of phải theo ISO 8601 có múi giờ, ví dụ 2021-05-23T11:00:00+07:00",
-        "as_of must be ISO 8601 with an offset, e.g. 2021-05-23T11:00:00+07:00",
-    ),
-    "invalid.as_of.window": (
-        "as_of nằm ngoài thời gian bầu cử ({start} – {end})",
-        "as_of is outside the election window ({start} to {end})",
-    ),
-    "invalid.as_of.future": (
-        "as_of ở tương lai: kiểm tra đồng hồ của điện thoại",
-        "as_of is in the future: check the phone's clock",
-    ),
-    "invalid.province": (
-        "Mã tỉnh không tồn tại",
-        "Unknown province code: use the two-digit GSO code, e.g. '01'",
-    ),
-    "invalid.province.required": (
-        "Tài khoản biên tập phải ghi rõ tỉnh (province) trong mỗi báo cáo",
-        "An editor token must name the province in each report",
-    ),
-    "invalid.data.voted": (
-        "Cần đúng một trong hai: số cử tri đã bầu (voted) hoặc tỷ lệ (turnout_pct)",
-        "Give exactly one of data.voted or data.turnout_pct",
-    ),
-    "invalid.data.voted.above_registered": (
-        "Số cử tri đã bầu ({voted}) lớn hơn số cử tri ({registered})",
-        "voted ({voted}) is greater than registered ({registered})",
-    ),
-    "invalid.limit": (
-        "limit phải là số nguyên từ 1 đến {max}",
-        "limit must be an integer from 1 to {max}",
-    ),
-    "forbidden.province": (
-        "Mã của văn phòng {own} không được báo cáo cho tỉnh {province}",
-        "This bureau token reports for province {own} only, not {province}",
-    ),
-}
+ERRORS = MESSAGES  # the refusals' one table, kept with the contract (ingest/refusals.py)

@@ -27,7 +27,7 @@ from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol, parse_pattern
 
 from dashboards.catalogue import ERRORS, LABELS
-from ingest import fixtures
+from ingest import fixtures, refusals
 
 LANGS: tuple[str, ...] = ("vi", "en", "fr", "es", "zh", "ru")
 DEFAULT_LANG = "vi"
@@ -94,12 +94,13 @@ def error_message(
     **values: Any,
 ) -> str:
     """A refusal's message in `lang` (vi or en; others read English): the most precise of
-    `code.field.reason`, `code.field`, `code` in the catalogue, with `{slots}` filled in."""
+    `code.field.reason`, `code.*.reason`, `code.field`, `code` in the catalogue, with
+    `{slots}` filled in (as `ingest.errors.ContractError.of` does)."""
     i = 0 if _lang(lang) == "vi" else 1
-    for key in (f"{code}.{field}.{reason}", f"{code}.{field}", code):
-        if key in ERRORS:
-            return ERRORS[key][i].format(**values)
-    return code
+    key = refusals.lookup(code, field, reason)
+    if key not in ERRORS:
+        return code
+    return refusals.render(key, **{"field": field, **values})[i]
 
 
 def error_pair(

@@ -9,7 +9,10 @@
     ├── Unavailable          unavailable database down: retry later, nothing stored
     └── AuthFailed           auth_failed unknown or revoked token (socket closes 4401)
 
-Every message is bilingual: Vietnamese first, then English, separated by " / ".
+Every message is bilingual: Vietnamese first, then English, separated by " / ". The texts
+live in one table, `ingest.refusals.MESSAGES`, by code, field and reason: a refusal is
+raised by its key, `Invalid.of("as_of", "future", id=report.id)`, with `{slots}` as keyword
+arguments (`ContractError(vi, en, field=…)` still takes the two texts as they are).
 
 A refusal is always encodable as UTF-8: an `id` holding a lone UTF-16 surrogate (which JSON
 can escape but UTF-8 cannot carry) is answered as null, like an unreadable id, and such
@@ -20,7 +23,9 @@ refuses them first; this is the guard for every other path that echoes client te
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
+
+from ingest import refusals
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -54,6 +59,22 @@ class ContractError(Exception):
         self.message_en = printable(en)
         self.field = None if field is None else printable(field)
         self.id = id if id is None or encodable(id) else None
+
+    @classmethod
+    def of(
+        cls,
+        field: str | None = None,
+        reason: str = "",
+        *,
+        id: str | None = None,
+        **values: Any,
+    ) -> Self:
+        """This refusal with its message from `refusals.MESSAGES`: the most precise of
+        `code.field.reason`, `code.*.reason`, `code.field`, `code`; `{field}` and the other
+        `{slots}` filled from `field` and `values`."""
+        key = refusals.lookup(cls.code, field, reason)
+        vi, en = refusals.render(key, **{"field": field, **values})
+        return cls(vi, en, field=field, id=id)
 
     @property
     def message(self) -> str:
@@ -100,24 +121,12 @@ class AuthFailed(ContractError):
 
 
 def unavailable(id: str | None = None) -> Unavailable:
-    return Unavailable(
-        "Máy chủ tạm thời không ghi được dữ liệu; chưa lưu gì, hãy gửi lại sau",
-        "The database is unavailable; nothing was stored, retry later",
-        id=id,
-    )
+    return Unavailable.of(id=id)
 
 
 def auth_failed() -> AuthFailed:
-    return AuthFailed(
-        "Mã truy cập không đúng hoặc đã bị thu hồi",
-        "Unknown or revoked token: ask the desk for a new one",
-        field="token",
-    )
+    return AuthFailed.of("token")
 
 
 def too_large(limit: int, id: str | None = None) -> TooLarge:
-    return TooLarge(
-        f"Bản tin quá lớn (tối đa {limit // 1024} KiB)",
-        f"Frame too large (limit {limit // 1024} KiB)",
-        id=id,
-    )
+    return TooLarge.of(id=id, limit=limit // 1024)

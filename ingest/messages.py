@@ -199,7 +199,7 @@ class ClockSetting(BaseModel):
 def parse_clock_setting(obj: Any) -> ClockSetting:
     """A decoded `POST /api/clock` body → `ClockSetting`, or `Invalid` naming the field."""
     if not isinstance(obj, dict):
-        raise Invalid("Nội dung phải là một đối tượng JSON", "The body must be a JSON object")
+        raise Invalid.of(None, "body_not_object")
     try:
         return ClockSetting.model_validate(obj)
     except ValidationError as exc:
@@ -241,10 +241,7 @@ def loads(raw: str | bytes) -> Any:
             raw = raw.decode("utf-8")
         obj = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise Invalid(
-            "Bản tin không phải JSON hợp lệ (UTF-8)",
-            f"The frame is not valid UTF-8 JSON: {str(exc)[:120]}",
-        ) from None
+        raise Invalid.of(None, "not_json", detail=str(exc)[:120]) from None
     if _SURROGATE_ESCAPE.search(raw):
         _refuse_lone_surrogates(obj)
     return obj
@@ -263,13 +260,9 @@ def _refuse_lone_surrogates(obj: Any) -> None:
     path = _lone_surrogate_path(obj)
     if path is None:
         return
-    where_vi, where_en = (path, path) if path else ("Bản tin", "The frame")
-    raise Invalid(
-        f"{where_vi} chứa ký tự không hợp lệ (nửa cặp UTF-16, như một emoji bị cắt)",
-        f"{where_en} holds a lone UTF-16 surrogate (e.g. half an emoji): not Unicode text",
-        field=path or None,
-        id=echo_id(obj),
-    )
+    if path:
+        raise Invalid.of(path, "surrogate", id=echo_id(obj))
+    raise Invalid.of(None, "surrogate_in_frame", id=echo_id(obj))
 
 
 def _lone_surrogate_path(obj: Any) -> str | None:
@@ -309,40 +302,19 @@ def _invalid_from(exc: ValidationError, *, id: str | None, prefix: str = "") -> 
     err = exc.errors(include_url=False)[0]
     field = _loc(err, prefix)
     if err["type"] == "extra_forbidden":
-        return Invalid(
-            f"Trường {field} không có trong hợp đồng",
-            f"Unknown field {field}: check its spelling against the contract",
-            field=field,
-            id=id,
-        )
+        return Invalid.of(field, "unknown_field", id=id)
     if err["input"] is None and err["type"] != "missing":
-        return Invalid(
-            f"Trường {field} là null: hãy gửi giá trị (trường không bắt buộc thì bỏ hẳn đi)",
-            f"{field} is null: send a value, or leave an optional field out "
-            "(null never means the default)",
-            field=field,
-            id=id,
-        )
+        return Invalid.of(field, "null", id=id)
     if err["type"] == "value_error" and "exactly one of" in err["msg"]:
-        return Invalid(
-            "Cần đúng một trong hai: số cử tri đã bầu (voted) hoặc tỷ lệ (turnout_pct)",
-            "Give exactly one of data.voted or data.turnout_pct",
-            field=f"{prefix}.voted" if prefix else "voted",
-            id=id,
-        )
-    return Invalid(
-        f"Giá trị của {field} không hợp lệ",
-        f"{field}: {err['msg']}",
-        field=field,
-        id=id,
-    )
+        return Invalid.of(f"{prefix}.voted" if prefix else "voted", "exactly_one", id=id)
+    return Invalid.of(field, "value", id=id, detail=err["msg"])
 
 
 def parse_frame(raw: str | bytes) -> HelloMsg | Report:
     """One bureau frame → a `HelloMsg` or a `Report` (shape and types only)."""
     obj = loads(raw)
     if not isinstance(obj, dict):
-        raise Invalid("Bản tin phải là một đối tượng JSON", "The frame must be a JSON object")
+        raise Invalid.of(None, "frame_not_object")
     id = echo_id(obj)
     kind = obj.get("type")
     if kind == "hello":
@@ -351,12 +323,7 @@ def parse_frame(raw: str | bytes) -> HelloMsg | Report:
         except ValidationError as exc:
             raise _invalid_from(exc, id=None) from None
     if kind != "report":
-        raise Invalid(
-            "Loại bản tin không đúng (cần 'hello' hoặc 'report')",
-            "Unknown message type: expected 'hello' or 'report'",
-            field="type",
-            id=id,
-        )
+        raise Invalid.of("type", id=id)
     try:
         msg = ReportMsg.model_validate(obj)
     except ValidationError as exc:
@@ -367,7 +334,7 @@ def parse_frame(raw: str | bytes) -> HelloMsg | Report:
 def parse_report(obj: Any) -> Report:
     """A report body already decoded (e.g. `POST /api/reports`); `type` may be omitted."""
     if not isinstance(obj, dict):
-        raise Invalid("Bản tin phải là một đối tượng JSON", "The body must be a JSON object")
+        raise Invalid.of(None, "report_body_not_object")
     id = echo_id(obj)
     try:
         msg = ReportMsg.model_validate(obj)
@@ -380,30 +347,15 @@ def _report(msg: ReportMsg) -> Report:
     try:
         report_uuid = uuid.UUID(msg.id)
     except ValueError:
-        raise Invalid(
-            "Mã bản tin (id) phải là UUID",
-            "id must be a UUID chosen by the client",
-            field="id",
-            id=msg.id if len(msg.id) <= 100 else None,
-        ) from None
+        raise Invalid.of("id", id=msg.id if len(msg.id) <= 100 else None) from None
     if msg.kind not in DATA_MODELS:
-        raise Invalid(
-            f"Loại báo cáo '{msg.kind[:40]}' không tồn tại",
-            f"Unknown kind: expected one of {', '.join(KINDS)}",
-            field="kind",
-            id=msg.id,
-        )
+        raise Invalid.of("kind", id=msg.id, kind=msg.kind[:40], kinds=", ".join(KINDS))
     try:
         as_of = datetime.fromisoformat(msg.as_of)
     except ValueError:
         as_of = None
     if as_of is None or as_of.tzinfo is None:
-        raise Invalid(
-            "Thời điểm as_of phải theo ISO 8601 có múi giờ, ví dụ 2021-05-23T11:00:00+07:00",
-            "as_of must be ISO 8601 with an offset, e.g. 2021-05-23T11:00:00+07:00",
-            field="as_of",
-            id=msg.id,
-        )
+        raise Invalid.of("as_of", id=msg.id)
     try:
         fields = DATA_MODELS[msg.kind].model_validate(msg.data)
     except ValidationError as exc:
@@ -426,18 +378,15 @@ def _done_le_total(fields: Any, what: str, id: str) -> None:
     done, total = getattr(fields, f"{what}_done"), getattr(fields, f"{what}_total")
     if (done is None) != (total is None):
         missing = f"data.{what}_total" if total is None else f"data.{what}_done"
-        raise Invalid(
-            f"Thiếu {missing}",
-            f"{missing} is required with its pair",
-            field=missing,
-            id=id,
-        )
+        raise Invalid.of(missing, "pair_missing", id=id)
     if done is not None and done > total:
-        raise Invalid(
-            f"Số đã xong ({done}) lớn hơn tổng số ({total})",
-            f"data.{what}_done ({done}) is greater than data.{what}_total ({total})",
-            field=f"data.{what}_done",
+        raise Invalid.of(
+            f"data.{what}_done",
+            "done_above_total",
             id=id,
+            done=done,
+            total=total,
+            total_field=f"data.{what}_total",
         )
 
 
@@ -466,25 +415,24 @@ def check_report(
     """Range checks that need configuration: the `as_of` window and voted ≤ registered."""
     start, end = window
     if not start <= report.as_of <= end:
-        raise Invalid(
-            f"as_of nằm ngoài thời gian bầu cử ({start:%d/%m/%Y} – {end:%d/%m/%Y})",
-            f"as_of is outside the election window ({start.isoformat()} to {end.isoformat()})",
-            field="as_of",
+        raise Invalid.of(
+            "as_of",
+            "window",
             id=report.id,
+            start=start,
+            end=end,
+            start_iso=start.isoformat(),
+            end_iso=end.isoformat(),
         )
     if report.as_of > now + future_slack:
-        raise Invalid(
-            "as_of ở tương lai: kiểm tra đồng hồ của điện thoại",
-            "as_of is in the future: check the phone's clock",
-            field="as_of",
-            id=report.id,
-        )
+        raise Invalid.of("as_of", "future", id=report.id)
     if report.kind == "turnout":
         voted, reg = turnout_figures(report, registered)
         if voted > reg:
-            raise Invalid(
-                f"Số cử tri đã bầu ({voted:,}) lớn hơn số cử tri ({reg:,})",
-                f"voted ({voted:,}) is greater than registered ({reg:,})",
-                field="data.voted" if report.fields.voted is not None else "data.turnout_pct",  # type: ignore[attr-defined]
+            raise Invalid.of(
+                "data.voted" if report.fields.voted is not None else "data.turnout_pct",  # type: ignore[attr-defined]
+                "above_registered",
                 id=report.id,
+                voted=voted,
+                registered=reg,
             )

@@ -123,11 +123,7 @@ async def _answer(app, bearer, raw: str | bytes) -> dict:
     try:
         message = parse_frame(raw)
         if isinstance(message, HelloMsg):
-            raise Invalid(
-                "Đã đăng nhập; chỉ gửi báo cáo",
-                "Already authenticated: send reports only",
-                field="type",
-            )
+            raise Invalid.of("type", "authenticated")
         return await app.desk.submit(message, bearer)
     except ContractError as exc:
         return exc.to_wire()

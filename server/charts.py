@@ -228,21 +228,14 @@ def render_chart(
     try:
         return export.render(fig, fmt, width, height), export.MEDIA_TYPES[fmt]
     except Exception as exc:
-        raise Unavailable(
-            "Không vẽ được biểu đồ (trình duyệt xuất ảnh không chạy)",
-            f"The chart could not be rendered: {exc}",
-        ) from exc
+        raise Unavailable.of(None, "chart", detail=exc) from exc
 
 
 def parse_codes(raw: str | None, known: Iterable[str]) -> tuple[str, ...]:
     codes = tuple(dict.fromkeys(c.strip() for c in (raw or "").split(",") if c.strip()))
     unknown = [c for c in codes if c not in known]
     if unknown or len(codes) > MAX_PROVINCES:
-        raise Invalid(
-            f"provinces: tối đa {MAX_PROVINCES} mã tỉnh, ví dụ 01,79",
-            f"provinces: at most {MAX_PROVINCES} known province codes, e.g. 01,79",
-            field="provinces",
-        )
+        raise Invalid.of("provinces", max=MAX_PROVINCES)
     return codes
 
 
@@ -250,17 +243,9 @@ def check_options(name: str, fmt: str, lang: str, size: str) -> None:
     if name not in figures.FIGURES or fmt not in CHART_FORMATS:
         raise not_found("chart")
     if lang not in i18n.LANGS:
-        raise Invalid(
-            "lang: vi, en, fr, es, zh hoặc ru",
-            "lang must be one of vi en fr es zh ru",
-            field="lang",
-        )
+        raise Invalid.of("lang")
     if size not in figures.SIZES:
-        raise Invalid(
-            "size: web, print, social-wide hoặc social-square",
-            "size must be web, print, social-wide or social-square",
-            field="size",
-        )
+        raise Invalid.of("size")
 
 
 @requires("editor")

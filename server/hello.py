@@ -46,7 +46,7 @@ async def socket_hello(ws: WebSocket, roles: tuple[str, ...]) -> store.Bearer | 
     try:
         hello = parse_frame(raw or b"")
         if not isinstance(hello, HelloMsg):
-            raise Invalid("Bản tin đầu tiên phải là hello", "The first message must be a hello")
+            raise Invalid.of(None, "hello_first")
     except ContractError:
         await refuse(ws, auth_failed(), CLOSE_AUTH)
         return None

@@ -58,11 +58,11 @@ async def json_body(request: Request, limit: int = 16_384) -> dict:
     if not body:
         return {}
     if len(body) > limit:
-        raise Invalid("Quá dài", "Body too large")
+        raise Invalid.of(None, "body_too_long")
     try:
         data = json.loads(body)
     except ValueError:
-        raise Invalid("JSON không hợp lệ", "Body is not valid JSON") from None
+        raise Invalid.of(None, "body_not_json") from None
     if not isinstance(data, dict):
-        raise Invalid("Cần một đối tượng JSON", "Expected a JSON object")
+        raise Invalid.of(None, "expected_object")
     return data

@@ -29,11 +29,7 @@ def limit(request: Request, default: int, maximum: int) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= maximum:
-        raise Invalid(
-            f"limit phải là số nguyên từ 1 đến {maximum}",
-            f"limit must be an integer from 1 to {maximum}",
-            field="limit",
-        )
+        raise Invalid.of("limit", max=maximum)
     return value
 
 
@@ -56,7 +52,7 @@ def province(
     if value in (None, "") and not required:
         return None
     if not isinstance(value, str) or value not in known:
-        raise Invalid("Mã tỉnh không tồn tại", "Unknown province code", field=field)
+        raise Invalid.of(field, "unknown_province")
     return value
 
 
@@ -68,9 +64,5 @@ def line(data: dict[str, Any], field: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or CONTROL.search(value):
-        raise Invalid(
-            f"{field}: một dòng chữ, không có ký tự điều khiển",
-            f"{field} must be one line of text, without control characters",
-            field=field,
-        )
+        raise Invalid.of(field, "one_line")
     return value.strip()[:limit] or None

@@ -31,19 +31,11 @@ def parse_at(raw: str, election: Election, field: str = "at") -> datetime:
             return election.at(time.fromisoformat(raw))
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise Invalid(
-            f"Tham số {field} phải là thời điểm ISO 8601, ví dụ 2021-05-23T15:00:00+07:00",
-            f"{field} must be an ISO 8601 time, e.g. 2021-05-23T15:00:00+07:00, or HH:MM",
-            field=field,
-        ) from None
+        raise Invalid.of(field, "moment") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=election.zone)
     if not moment_in_range(value):
-        raise Invalid(
-            f"Tham số {field} phải trong khoảng năm {EARLIEST.year}–{LATEST.year - 1}",
-            f"{field} must be between the years {EARLIEST.year} and {LATEST.year - 1}",
-            field=field,
-        )
+        raise Invalid.of(field, "moment_range", first=EARLIEST.year, last=LATEST.year - 1)
     return value
 
 

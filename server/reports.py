@@ -170,12 +170,7 @@ class Desk:
             future_slack=self.settings.future_slack,
         )
         if bearer.role == "bureau" and province != bearer.province:
-            raise Forbidden(
-                f"Mã của văn phòng {bearer.province} không được báo cáo cho tỉnh {province}",
-                f"This bureau token reports for province {bearer.province} only, not {province}",
-                field="province",
-                id=report.id,
-            )
+            raise Forbidden.of("province", id=report.id, own=bearer.province, province=province)
         voted = registered = pct = None
         if report.kind == "turnout":
             voted, registered = turnout_figures(report, self.registered[province])
@@ -207,19 +202,9 @@ class Desk:
         if province is None:
             if bearer.role == "bureau":
                 return bearer.province  # type: ignore[return-value]
-            raise Invalid(
-                "Tài khoản biên tập phải ghi rõ tỉnh (province) trong mỗi báo cáo",
-                "An editor token must name the province in each report",
-                field="province",
-                id=report.id,
-            )
+            raise Invalid.of("province", "required", id=report.id)
         if province not in self.registered:
-            raise Invalid(
-                f"Mã tỉnh '{province[:10]}' không tồn tại",
-                "Unknown province code: use the two-digit GSO code, e.g. '01'",
-                field="province",
-                id=report.id,
-            )
+            raise Invalid.of("province", id=report.id, province=province[:10])
         return province
 
     def _answer(self, report: Report, bearer: store.Bearer, out: store.Outcome) -> dict:
@@ -242,25 +227,10 @@ class Desk:
         if out.outcome == "duplicate":
             return {"type": "ack", "id": report.id, "seq": out.seq, "duplicate": True}
         if out.outcome == "conflict":
-            raise Invalid(
-                f"Mã bản tin này đã dùng cho một báo cáo khác (seq {out.seq})",
-                f"This id was already used for a different report (seq {out.seq}): "
-                "use a new id for a new report",
-                field="id",
-                id=report.id,
-            )
+            raise Invalid.of("id", "reused", id=report.id, seq=out.seq)
         if out.outcome == "regression":
             prev = out.detail or {}
-            raise Regression(
-                f"Số cử tri đã bầu thấp hơn số đã báo lúc {prev.get('as_of')} "
-                f"({prev.get('voted'):,}); nếu là đính chính, gửi lại với correction: true",
-                f"Turnout is lower than the accepted figure of {prev.get('as_of')} "
-                f"({prev.get('voted'):,}); resend with data.correction true if it corrects it",
-                field="data.voted",
-                id=report.id,
+            raise Regression.of(
+                "data.voted", id=report.id, as_of=prev.get("as_of"), voted=prev.get("voted")
             )
-        raise RateLimited(
-            "Gửi quá nhanh; chờ vài giây rồi gửi lại",
-            "Too many reports from this token; wait a few seconds and resend",
-            id=report.id,
-        )
+        raise RateLimited.of(None, "reports", id=report.id)

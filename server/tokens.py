@@ -47,7 +47,7 @@ async def tokens_issue(request: Request) -> Response:
     role = data.get("role")
     label = params.line(data, "label", LABEL_MAX)
     if role not in ROLES:
-        raise Invalid("Vai trò không hợp lệ", "role: bureau, editor or admin", field="role")
+        raise Invalid.of("role")
     province = params.province(data, app.provinces, required=True) if role == "bureau" else None
     token = new_token()
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:

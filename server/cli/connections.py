@@ -55,10 +55,7 @@ def _raw_response(status: str, body: bytes, extra: str = "") -> bytes:
 BUSY = _raw_response(
     "503 Service Unavailable",
     json.dumps(
-        Unavailable(
-            "Máy chủ đang đủ số kết nối, hãy thử lại sau",
-            "The server is at its connection limit; retry later",
-        ).to_wire(),
+        Unavailable.of(None, "connections").to_wire(),
         ensure_ascii=False,
     ).encode(),
     f"retry-after: {RETRY_AFTER_S}\r\n",
@@ -66,7 +63,7 @@ BUSY = _raw_response(
 SLOW = _raw_response(
     "408 Request Timeout",
     json.dumps(
-        Invalid("Yêu cầu đến quá chậm", "The request arrived too slowly").to_wire(),
+        Invalid.of(None, "slow_request").to_wire(),
         ensure_ascii=False,
     ).encode(),
 )

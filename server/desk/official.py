@@ -48,16 +48,16 @@ def number(data: dict, name: str, kind: type, *, low: float, high: float, requir
     value = data.get(name)
     if value in (None, ""):
         if required:
-            raise Invalid(f"Thiếu {name}", f"{name} is required", field=name)
+            raise Invalid.of(name, "required")
         return None
     if isinstance(value, str):
         value = value.strip().replace(",", ".").rstrip("%").strip()
     try:
         figure = kind(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{name} không hợp lệ", f"{name} must be a number", field=name) from None
+        raise Invalid.of(name, "not_a_number") from None
     if isinstance(value, bool) or not (low <= figure <= high) or figure != figure:
-        raise Invalid(f"{name} ngoài khoảng cho phép", f"{name} is out of range", field=name)
+        raise Invalid.of(name, "out_of_range")
     return figure
 
 
@@ -73,7 +73,7 @@ async def official_add(request: Request) -> Response:
     registered = number(data, "registered", int, low=1, high=VOTERS_MAX, required=False)
     raw_at = data.get("as_of")
     if not isinstance(raw_at, str) or not raw_at.strip():
-        raise Invalid("Thiếu thời điểm", "as_of is required", field="as_of")
+        raise Invalid.of("as_of", "required")
     try:
         as_of = parse_at(raw_at.strip(), app.settings.election)
     except ContractError as exc:

@@ -179,10 +179,10 @@ async def act(request: Request) -> Response:
     body = await json_body(request)
     why = body.get("why")
     if why is not None and not isinstance(why, str):
-        raise Invalid("Lý do phải là chuỗi", "why must be a string", field="why")
+        raise Invalid.of("why")
     why = (why or "").strip()[:WHY_MAX] or None
     if action == "annotate" and not why:
-        raise Invalid("Ghi chú cần nội dung", "An annotation needs a text", field="why")
+        raise Invalid.of("why", "empty")
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         out = await store.apply_action(
             conn,
@@ -196,11 +196,7 @@ async def act(request: Request) -> Response:
     if out.outcome == "not_found":
         raise not_found("report")
     if out.outcome == "not_publishable":
-        raise Invalid(
-            "Chỉ tin an ninh, ghi chú và bầu lại mới có thể công khai",
-            "Only security notes, notes and re-votes can be published",
-            field="action",
-        )
+        raise Invalid.of("action", "not_publishable")
     if out.outcome == "done" and out.seq is not None:
         app.hub.committed(out.seq)
         log.info("%s %s by %s", action, report_id, who.actor)

@@ -38,7 +38,7 @@ PHASES = (1, 2, 3)
 
 
 def _bad_phase() -> Invalid:
-    return Invalid("phase phải là 1, 2 hoặc 3", "phase must be 1, 2 or 3", field="phase")
+    return Invalid.of("phase")
 
 
 def phase_span(election: Election, phase: int) -> tuple[datetime, datetime]:
@@ -295,7 +295,7 @@ async def _summary_response(request: Request, fmt: str) -> Response:
 async def summary_page(request: Request) -> Response:
     fmt = request.query_params.get("format", "html")
     if fmt not in ("html", "csv"):
-        raise Invalid("format: html hoặc csv", "format must be html or csv", field="format")
+        raise Invalid.of("format")
     return await _summary_response(request, fmt)
 
 

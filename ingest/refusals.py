@@ -1,0 +1,241 @@
+# ruff: noqa: E501  (a data table: long sentences stay on one line, one per language)
+"""The one table of the refusals' messages: key → (vi, en).
+
+A key is `code` (what any refusal of that code says when nothing more precise is known),
+`code.field` (that code for that wire field) or `code.field.reason` (where one field can
+fail in more than one way); `code.*.reason` is a reason whatever the field (the field then
+usually fills the `{field}` slot). `lookup` picks the most precise key that exists:
+`code.field.reason`, `code.*.reason`, `code.field`, `code`. `{slots}` are `str.format`
+fields, filled by whoever raises (`ingest.errors.ContractError.of`) or shows the text
+(`dashboards.i18n.error_message`); a slot nobody filled stays visible as `{slot}`.
+
+The raise sites name keys (`Invalid.of("as_of", "future", id=…)`); the pages read the same
+table through `dashboards.catalogue.ERRORS`. Data plus the lookup only: no imports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- by code: what any refusal of that code says when nothing more precise is known --
+    "invalid": ("Báo cáo không hợp lệ", "The report is invalid"),
+    "forbidden": ("Không được phép", "Not allowed"),
+    "regression": (
+        "Số cử tri đã bầu thấp hơn số đã báo; nếu là đính chính, gửi lại với correction: true",
+        "Turnout is lower than the accepted figure; send it again with correction: true"
+        " if it is a correction",
+    ),
+    "rate_limited": ("Gửi quá nhanh; hãy thử lại sau", "Too many reports: retry later"),
+    "too_large": (
+        "Bản tin quá lớn (tối đa {limit} KiB)",
+        "Frame too large (limit {limit} KiB)",
+    ),
+    "unavailable": (
+        "Máy chủ tạm thời không ghi được dữ liệu; chưa lưu gì, hãy gửi lại sau",
+        "The database is unavailable; nothing was stored, retry later",
+    ),
+    "auth_failed": (
+        "Mã truy cập không đúng hoặc đã bị thu hồi",
+        "Unknown or revoked token: ask the desk for a new one",
+    ),
+    # --- the report's fields (ingest.messages, server.reports) ----------------------------
+    "invalid.id": ("Mã bản tin (id) phải là UUID", "id must be a UUID chosen by the client"),
+    "invalid.id.reused": (
+        "Mã bản tin này đã dùng cho một báo cáo khác (seq {seq})",
+        "This id was already used for a different report (seq {seq}):"
+        " use a new id for a new report",
+    ),
+    "invalid.type": (
+        "Loại bản tin không đúng (cần 'hello' hoặc 'report')",
+        "Unknown message type: expected 'hello' or 'report'",
+    ),
+    "invalid.kind": (
+        "Loại báo cáo '{kind}' không tồn tại",
+        "Unknown kind: expected one of {kinds}",
+    ),
+    "invalid.as_of": (
+        "Thời điểm as_of phải theo ISO 8601 có múi giờ, ví dụ 2021-05-23T11:00:00+07:00",
+        "as_of must be ISO 8601 with an offset, e.g. 2021-05-23T11:00:00+07:00",
+    ),
+    "invalid.as_of.window": (
+        "as_of nằm ngoài thời gian bầu cử ({start:%d/%m/%Y} – {end:%d/%m/%Y})",
+        "as_of is outside the election window ({start_iso} to {end_iso})",
+    ),
+    "invalid.as_of.future": (
+        "as_of ở tương lai: kiểm tra đồng hồ của điện thoại",
+        "as_of is in the future: check the phone's clock",
+    ),
+    "invalid.province": (
+        "Mã tỉnh '{province}' không tồn tại",
+        "Unknown province code: use the two-digit GSO code, e.g. '01'",
+    ),
+    "invalid.province.required": (
+        "Tài khoản biên tập phải ghi rõ tỉnh (province) trong mỗi báo cáo",
+        "An editor token must name the province in each report",
+    ),
+    "invalid.*.exactly_one": (
+        "Cần đúng một trong hai: số cử tri đã bầu (voted) hoặc tỷ lệ (turnout_pct)",
+        "Give exactly one of data.voted or data.turnout_pct",
+    ),
+    "invalid.*.above_registered": (
+        "Số cử tri đã bầu ({voted:,}) lớn hơn số cử tri ({registered:,})",
+        "voted ({voted:,}) is greater than registered ({registered:,})",
+    ),
+    "invalid.*.pair_missing": ("Thiếu {field}", "{field} is required with its pair"),
+    "invalid.*.done_above_total": (
+        "Số đã xong ({done}) lớn hơn tổng số ({total})",
+        "{field} ({done}) is greater than {total_field} ({total})",
+    ),
+    "forbidden.province": (
+        "Mã của văn phòng {own} không được báo cáo cho tỉnh {province}",
+        "This bureau token reports for province {own} only, not {province}",
+    ),
+    "regression.data.voted": (
+        "Số cử tri đã bầu thấp hơn số đã báo lúc {as_of} ({voted:,});"
+        " nếu là đính chính, gửi lại với correction: true",
+        "Turnout is lower than the accepted figure of {as_of} ({voted:,});"
+        " resend with data.correction true if it corrects it",
+    ),
+    "rate_limited.*.reports": (
+        "Gửi quá nhanh; chờ vài giây rồi gửi lại",
+        "Too many reports from this token; wait a few seconds and resend",
+    ),
+    # --- the frame and its JSON (ingest.messages) -----------------------------------------
+    "invalid.*.not_json": (
+        "Bản tin không phải JSON hợp lệ (UTF-8)",
+        "The frame is not valid UTF-8 JSON: {detail}",
+    ),
+    "invalid.*.frame_not_object": (
+        "Bản tin phải là một đối tượng JSON",
+        "The frame must be a JSON object",
+    ),
+    "invalid.*.report_body_not_object": (
+        "Bản tin phải là một đối tượng JSON",
+        "The body must be a JSON object",
+    ),
+    "invalid.*.body_not_object": (
+        "Nội dung phải là một đối tượng JSON",
+        "The body must be a JSON object",
+    ),
+    "invalid.*.surrogate": (
+        "{field} chứa ký tự không hợp lệ (nửa cặp UTF-16, như một emoji bị cắt)",
+        "{field} holds a lone UTF-16 surrogate (e.g. half an emoji): not Unicode text",
+    ),
+    "invalid.*.surrogate_in_frame": (
+        "Bản tin chứa ký tự không hợp lệ (nửa cặp UTF-16, như một emoji bị cắt)",
+        "The frame holds a lone UTF-16 surrogate (e.g. half an emoji): not Unicode text",
+    ),
+    "invalid.*.unknown_field": (
+        "Trường {field} không có trong hợp đồng",
+        "Unknown field {field}: check its spelling against the contract",
+    ),
+    "invalid.*.null": (
+        "Trường {field} là null: hãy gửi giá trị (trường không bắt buộc thì bỏ hẳn đi)",
+        "{field} is null: send a value, or leave an optional field out"
+        " (null never means the default)",
+    ),
+    "invalid.*.value": ("Giá trị của {field} không hợp lệ", "{field}: {detail}"),
+    # --- query parameters and form fields (server.params, server.picture, …) -------------
+    "invalid.limit": (
+        "limit phải là số nguyên từ 1 đến {max}",
+        "limit must be an integer from 1 to {max}",
+    ),
+    "invalid.*.unknown_province": ("Mã tỉnh không tồn tại", "Unknown province code"),
+    "invalid.*.one_line": (
+        "{field}: một dòng chữ, không có ký tự điều khiển",
+        "{field} must be one line of text, without control characters",
+    ),
+    "invalid.*.moment": (
+        "Tham số {field} phải là thời điểm ISO 8601, ví dụ 2021-05-23T15:00:00+07:00",
+        "{field} must be an ISO 8601 time, e.g. 2021-05-23T15:00:00+07:00, or HH:MM",
+    ),
+    "invalid.*.moment_range": (
+        "Tham số {field} phải trong khoảng năm {first}–{last}",
+        "{field} must be between the years {first} and {last}",
+    ),
+    # --- JSON bodies (server.jsonio) --------------------------------------------------------
+    "invalid.*.body_too_long": ("Quá dài", "Body too large"),
+    "invalid.*.body_not_json": ("JSON không hợp lệ", "Body is not valid JSON"),
+    "invalid.*.expected_object": ("Cần một đối tượng JSON", "Expected a JSON object"),
+    # --- the bureau socket (server.hello, server.bureau) -----------------------------------
+    "invalid.*.hello_first": (
+        "Bản tin đầu tiên phải là hello",
+        "The first message must be a hello",
+    ),
+    "invalid.type.authenticated": (
+        "Đã đăng nhập; chỉ gửi báo cáo",
+        "Already authenticated: send reports only",
+    ),
+    # --- charts (server.charts) --------------------------------------------------------------
+    "unavailable.*.chart": (
+        "Không vẽ được biểu đồ (trình duyệt xuất ảnh không chạy)",
+        "The chart could not be rendered: {detail}",
+    ),
+    "invalid.provinces": (
+        "provinces: tối đa {max} mã tỉnh, ví dụ 01,79",
+        "provinces: at most {max} known province codes, e.g. 01,79",
+    ),
+    "invalid.lang": ("lang: vi, en, fr, es, zh hoặc ru", "lang must be one of vi en fr es zh ru"),
+    "invalid.size": (
+        "size: web, print, social-wide hoặc social-square",
+        "size must be web, print, social-wide or social-square",
+    ),
+    # --- the desk (server.tokens, server.desk.*) ---------------------------------------------
+    "invalid.role": ("Vai trò không hợp lệ", "role: bureau, editor or admin"),
+    "invalid.phase": ("phase phải là 1, 2 hoặc 3", "phase must be 1, 2 or 3"),
+    "invalid.format": ("format: html hoặc csv", "format must be html or csv"),
+    "invalid.why": ("Lý do phải là chuỗi", "why must be a string"),
+    "invalid.why.empty": ("Ghi chú cần nội dung", "An annotation needs a text"),
+    "invalid.action.not_publishable": (
+        "Chỉ tin an ninh, ghi chú và bầu lại mới có thể công khai",
+        "Only security notes, notes and re-votes can be published",
+    ),
+    "invalid.*.required": ("Thiếu {field}", "{field} is required"),
+    "invalid.*.not_a_number": ("{field} không hợp lệ", "{field} must be a number"),
+    "invalid.*.out_of_range": ("{field} ngoài khoảng cho phép", "{field} is out of range"),
+    "invalid.as_of.required": ("Thiếu thời điểm", "as_of is required"),
+    # --- the connection guard (server.cli.connections) ---------------------------------------
+    "unavailable.*.connections": (
+        "Máy chủ đang đủ số kết nối, hãy thử lại sau",
+        "The server is at its connection limit; retry later",
+    ),
+    "invalid.*.slow_request": ("Yêu cầu đến quá chậm", "The request arrived too slowly"),
+}
+
+
+class _Blank:
+    """A slot nobody filled: shows as `{name}` whatever its format spec."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.name + "}"
+
+
+class _Values(dict):
+    def __missing__(self, key: str) -> _Blank:
+        return _Blank(key)
+
+
+def lookup(code: str, field: str | None = None, reason: str = "") -> str:
+    """The most precise key of `MESSAGES` for this refusal: `code.field.reason`,
+    `code.*.reason`, `code.field`, then `code` (which need not exist: an unknown code)."""
+    candidates = []
+    if reason:
+        if field is not None:
+            candidates.append(f"{code}.{field}.{reason}")
+        candidates.append(f"{code}.*.{reason}")
+    if field is not None:
+        candidates.append(f"{code}.{field}")
+    for key in candidates:
+        if key in MESSAGES:
+            return key
+    return code
+
+
+def render(key: str, **values: Any) -> tuple[str, str]:
+    """(vi, en) of `key` with its `{slots}` filled (a missing key reads as the key itself)."""
+    filled = _Values(values)
+    return tuple(text.format_map(filled) for text in MESSAGES.get(key, (key, key)))  # type: ignore[return-value]
