@@ -195,6 +195,79 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid.*.not_a_number": ("{field} không hợp lệ", "{field} must be a number"),
     "invalid.*.out_of_range": ("{field} ngoài khoảng cho phép", "{field} is out of range"),
     "invalid.as_of.required": ("Thiếu thời điểm", "as_of is required"),
+    # --- the desk's guard and sign-in (server.auth, server.desk.session) ---------------------
+    "forbidden.*.editors": ("Chỉ dành cho biên tập viên", "Editors only"),
+    "forbidden.*.admins": ("Chỉ dành cho quản trị viên", "Admins only"),
+    "forbidden.*.cross_site": ("Yêu cầu từ trang khác", "Cross-site request refused"),
+    "invalid.token.too_long": ("Quá dài", "Too long"),
+    "invalid.token": ("Cần JSON {{token}}", "Expected JSON {{token}}"),
+    "invalid.name": ("Tên phải là chuỗi", "name must be a string"),
+    "invalid.name.one_line": (
+        "Tên chỉ gồm một dòng chữ, không có ký tự điều khiển",
+        "A name is one line of text, without control characters",
+    ),
+    "invalid.name.too_long": (
+        "Tên quá dài (tối đa {max} ký tự)",
+        "Name too long (at most {max} characters)",
+    ),
+    "rate_limited.token.signins": (
+        "Nhập sai quá nhiều lần; hãy thử lại sau ít phút",
+        "Too many wrong sign-ins; try again in a minute",
+    ),
+    # --- the board (server.board) ------------------------------------------------------------
+    "invalid.name.no_chart": (
+        "Không có biểu đồ {chart!r}; chọn một trong {charts}",
+        "No chart {chart!r}; use one of {charts}",
+    ),
+    # --- photos (server.photos, server.images) -----------------------------------------------
+    "invalid.photo": ("Ảnh phải là tệp JPEG hoặc PNG", "The photo must be a JPEG or PNG file"),
+    "too_large.photo.decode": (
+        "Ảnh quá lớn để xử lý ({size}): hãy gửi ảnh JPEG chụp từ điện thoại",
+        "The photo is too large to decode ({size}, {why}): send the camera's JPEG",
+    ),
+    "too_large.photo.pixels": ("Ảnh quá lớn", "The photo has too many pixels"),
+    "too_large.photo": ("Ảnh quá lớn", "The photo is too large"),
+    "too_large.photo.upload": (
+        "Ảnh quá lớn (tối đa {mb} MB)",
+        "Upload too large (limit {mb} MB)",
+    ),
+    "rate_limited.photo.one_at_a_time": (
+        "Đang gửi ảnh khác bằng mã này; gửi từng ảnh một",
+        "Another photo from this token is still uploading: send one at a time",
+    ),
+    "rate_limited.photo.busy": (
+        "Máy chủ đang bận xử lý ảnh; thử lại sau ít giây",
+        "The server is busy with other photos: retry in a few seconds",
+    ),
+    "rate_limited.photo.per_minute": (
+        "Gửi ảnh quá nhanh: tối đa {per_minute} ảnh mỗi phút; chờ rồi gửi lại",
+        "Too many photos from this token: at most {per_minute} a minute; wait and resend",
+    ),
+    "rate_limited.province.photo_quota": (
+        "Tỉnh này đã gửi đủ {quota} ảnh; hãy liên hệ ban biên tập",
+        "This province has sent {quota} photos, all the desk takes: call the desk",
+    ),
+    "invalid.photo.not_multipart": ("Cần multipart/form-data", "Send multipart/form-data"),
+    "invalid.photo.bad_upload": ("Dữ liệu gửi lên không hợp lệ", "Bad upload: {detail}"),
+    "invalid.photo.missing": ("Thiếu ảnh", "The photo file is missing"),
+    "invalid.caption": (
+        "Cần chú thích (tối đa {max} ký tự)",
+        "A caption is required (at most {max} characters)",
+    ),
+    "invalid.caption.control": (
+        "Chú thích có ký tự điều khiển",
+        "The caption holds control characters",
+    ),
+    "invalid.province.photo": ("Cần mã tỉnh", "Name the province"),
+    "forbidden.province.photo": (
+        "Văn phòng chỉ gửi ảnh của tỉnh mình",
+        "A bureau sends photos of its own province only",
+    ),
+    "forbidden.*.unapproved_photos": (
+        "Chỉ ảnh đã duyệt được công khai",
+        "Only approved photos are public",
+    ),
+    "invalid.status": ("status không hợp lệ", "status: pending, approved, rejected or all"),
     # --- the connection guard (server.cli.connections) ---------------------------------------
     "unavailable.*.connections": (
         "Máy chủ đang đủ số kết nối, hãy thử lại sau",

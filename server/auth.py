@@ -34,7 +34,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -275,13 +275,14 @@ def on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
 # --- the guard ----------------------------------------------------------------------------
 
 
-def forbidden(vi: str = "Chỉ dành cho biên tập viên", en: str = "Editors only") -> Forbidden:
-    return Forbidden(vi, en)
+def forbidden(reason: Literal["editors", "admins", "cross_site"] = "editors") -> Forbidden:
+    """`forbidden` for `reason`: `editors` (only), `admins` (only), `cross_site`."""
+    return Forbidden.of(None, reason)
 
 
 def _wrong_role(scope: str) -> ContractError:
     if scope == "admin":
-        return forbidden("Chỉ dành cho quản trị viên", "Admins only")
+        return forbidden("admins")
     return forbidden()
 
 
@@ -296,7 +297,7 @@ def check(
         raise auth_failed()
     if user.via == "session" and conn.scope.get("method", "GET") not in SAFE_METHODS:
         if not same_origin(conn):
-            raise forbidden("Yêu cầu từ trang khác", "Cross-site request refused")
+            raise forbidden("cross_site")
     if scope not in conn.auth.scopes:
         raise wrong_role(scope)
     return user

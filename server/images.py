@@ -68,18 +68,12 @@ class Reencoded:
 
 
 def _not_an_image() -> Invalid:
-    return Invalid(
-        "Ảnh phải là tệp JPEG hoặc PNG", "The photo must be a JPEG or PNG file", field="photo"
-    )
+    return Invalid.of("photo")
 
 
 def _too_large(img: Image.Image, why_en: str) -> TooLarge:
     size = f"{img.width}×{img.height} {img.format}"
-    return TooLarge(
-        f"Ảnh quá lớn để xử lý ({size}): hãy gửi ảnh JPEG chụp từ điện thoại",
-        f"The photo is too large to decode ({size}, {why_en}): send the camera's JPEG",
-        field="photo",
-    )
+    return TooLarge.of("photo", "decode", size=size, why=why_en)
 
 
 def _scans(raw: bytes) -> list[int] | None:
@@ -187,7 +181,7 @@ def reencode(raw: bytes) -> Reencoded:
     try:
         img = Image.open(io.BytesIO(raw), formats=OPENERS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise TooLarge("Ảnh quá lớn", "The photo has too many pixels", field="photo") from None
+        raise TooLarge.of("photo", "pixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise _not_an_image() from None
     try:

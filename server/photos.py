@@ -68,17 +68,9 @@ class InFlight:
     def admit(self, key: tuple[int, int]) -> Iterator[None]:
         """Hold a place for the upload of `key` (the app's state id, the token's id)."""
         if self._tokens[key] >= self.per_token:
-            raise RateLimited(
-                "Đang gửi ảnh khác bằng mã này; gửi từng ảnh một",
-                "Another photo from this token is still uploading: send one at a time",
-                field="photo",
-            )
+            raise RateLimited.of("photo", "one_at_a_time")
         if self._tokens.total() >= self.total:
-            raise RateLimited(
-                "Máy chủ đang bận xử lý ảnh; thử lại sau ít giây",
-                "The server is busy with other photos: retry in a few seconds",
-                field="photo",
-            )
+            raise RateLimited.of("photo", "busy")
         self._tokens[key] += 1
         try:
             yield
@@ -100,31 +92,18 @@ def photo_limits(settings: Settings) -> store.PhotoLimits:
 def check_usage(usage: store.PhotoUsage, limits: store.PhotoLimits) -> None:
     """Refuse (`rate_limited`) an upload past the token's rate or the province's quota."""
     if usage.recent >= limits.per_minute:
-        too_fast = RateLimited(
-            f"Gửi ảnh quá nhanh: tối đa {limits.per_minute} ảnh mỗi phút; chờ rồi gửi lại",
-            f"Too many photos from this token: at most {limits.per_minute} a minute; "
-            "wait and resend",
-            field="photo",
-        )
+        too_fast = RateLimited.of("photo", "per_minute", per_minute=limits.per_minute)
         too_fast.retry_after_s = 60  # at most: the oldest of the minute (RATE_WINDOW) ages out
         raise too_fast
     if usage.province >= limits.quota:
-        used_up = RateLimited(
-            f"Tỉnh này đã gửi đủ {limits.quota} ảnh; hãy liên hệ ban biên tập",
-            f"This province has sent {limits.quota} photos, all the desk takes: call the desk",
-            field="province",
-        )
+        used_up = RateLimited.of("province", "photo_quota", quota=limits.quota)
         used_up.retry_after_s = 0  # waiting will not help: no Retry-After
         raise used_up
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    too_big = TooLarge(
-        f"Ảnh quá lớn (tối đa {limit // (1024 * 1024)} MB)",
-        f"Upload too large (limit {limit // (1024 * 1024)} MB)",
-        field="photo",
-    )
+    too_big = TooLarge.of("photo", "upload", mb=limit // (1024 * 1024))
     if declared and declared.isdigit() and int(declared) > limit + FORM_SLACK:
         raise too_big
     body = bytearray()
@@ -137,7 +116,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 async def _form(request: Request, limit: int) -> FormData:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise Invalid("Cần multipart/form-data", "Send multipart/form-data", field="photo")
+        raise Invalid.of("photo", "not_multipart")
     body = await _read_limited(request, limit)
 
     async def replay():
@@ -148,7 +127,7 @@ async def _form(request: Request, limit: int) -> FormData:
             request.headers, replay(), max_files=1, max_fields=5, max_part_size=limit
         ).parse()
     except MultiPartException as exc:
-        raise Invalid("Dữ liệu gửi lên không hợp lệ", f"Bad upload: {exc}", field="photo") from None
+        raise Invalid.of("photo", "bad_upload", detail=exc) from None
 
 
 async def _received(request: Request, bearer: store.Bearer) -> tuple[bytes, str, str]:
@@ -160,29 +139,19 @@ async def _received(request: Request, bearer: store.Bearer) -> tuple[bytes, str,
     caption = form.get("caption")
     province = form.get("province") or bearer.province
     if upload is None or isinstance(upload, str):
-        raise Invalid("Thiếu ảnh", "The photo file is missing", field="photo")
+        raise Invalid.of("photo", "missing")
     raw = await upload.read(limit + 1)
     await form.close()
     if len(raw) > limit:
-        raise TooLarge("Ảnh quá lớn", "The photo is too large", field="photo")
+        raise TooLarge.of("photo")
     if not isinstance(caption, str) or not caption.strip() or len(caption) > CAPTION_MAX:
-        raise Invalid(
-            f"Cần chú thích (tối đa {CAPTION_MAX} ký tự)",
-            f"A caption is required (at most {CAPTION_MAX} characters)",
-            field="caption",
-        )
+        raise Invalid.of("caption", max=CAPTION_MAX)
     if CONTROL.search(caption):
-        raise Invalid(
-            "Chú thích có ký tự điều khiển", "The caption holds control characters", field="caption"
-        )
+        raise Invalid.of("caption", "control")
     if not isinstance(province, str) or province not in app.provinces:
-        raise Invalid("Cần mã tỉnh", "Name the province", field="province")
+        raise Invalid.of("province", "photo")
     if bearer.role == "bureau" and province != bearer.province:
-        raise Forbidden(
-            "Văn phòng chỉ gửi ảnh của tỉnh mình",
-            "A bureau sends photos of its own province only",
-            field="province",
-        )
+        raise Forbidden.of("province", "photo")
     return raw, caption.strip(), province
 
 
@@ -239,7 +208,7 @@ async def photos_public(request: Request) -> Response:
     """Approved photos, newest first (the board's photo slide)."""
     app = votewire(request)
     if request.query_params.get("approved", "1") not in ("1", "true"):
-        raise Forbidden("Chỉ ảnh đã duyệt được công khai", "Only approved photos are public")
+        raise Forbidden.of(None, "unapproved_photos")
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         rows = await store.photos(conn, status="approved", limit=100)
     items = []
@@ -277,9 +246,7 @@ async def photo_list(request: Request) -> Response:
     app = votewire(request)
     status = request.query_params.get("status", "pending")
     if status not in STATUSES:
-        raise Invalid(
-            "status không hợp lệ", "status: pending, approved, rejected or all", field="status"
-        )
+        raise Invalid.of("status")
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         rows = await store.photos(conn, status=None if status == "all" else status, limit=200)
     return json_response({"photos": [_photo_view(r, "/editor/photos") for r in rows]})

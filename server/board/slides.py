@@ -130,11 +130,7 @@ async def figure(request: Request) -> Response:
     name = request.path_params["name"]
     q = request.query_params
     if name not in FIGURE_SLIDES:
-        raise Invalid(
-            f"Không có biểu đồ {name!r}; chọn một trong {', '.join(FIGURE_SLIDES)}",
-            f"No chart {name!r}; use one of {', '.join(FIGURE_SLIDES)}",
-            field="name",
-        )
+        raise Invalid.of("name", "no_chart", chart=name, charts=", ".join(FIGURE_SLIDES))
     picture = await public_picture(request)
     text = await slide_figure(
         request, picture, name, board_lang(q.get("lang")), board_layout(q.get("layout"))

@@ -100,7 +100,7 @@ async def signin_get(request: Request) -> Response:
 async def _credentials(request: Request, is_json: bool) -> dict:
     body = await request.body()
     if len(body) > BODY_MAX:
-        raise Invalid("Quá dài", "Too long", field="token")
+        raise Invalid.of("token", "too_long")
     if not is_json:
         form = await request.form()
         return {k: form.get(k) for k in ("token", "name", "next")}
@@ -109,7 +109,7 @@ async def _credentials(request: Request, is_json: bool) -> dict:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise Invalid("Cần JSON {token}", "Expected JSON {token}", field="token")
+        raise Invalid.of("token")
     return data
 
 
@@ -118,21 +118,13 @@ def editor_name(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise Invalid("Tên phải là chuỗi", "name must be a string", field="name")
+        raise Invalid.of("name")
     name = unicodedata.normalize("NFC", raw)
     if any(unicodedata.category(c) in NOT_IN_NAMES for c in name):
-        raise Invalid(
-            "Tên chỉ gồm một dòng chữ, không có ký tự điều khiển",
-            "A name is one line of text, without control characters",
-            field="name",
-        )
+        raise Invalid.of("name", "one_line")
     name = name.strip()
     if len(name) > NAME_MAX:
-        raise Invalid(
-            f"Tên quá dài (tối đa {NAME_MAX} ký tự)",
-            f"Name too long (at most {NAME_MAX} characters)",
-            field="name",
-        )
+        raise Invalid.of("name", "too_long", max=NAME_MAX)
     return name or None
 
 
@@ -153,11 +145,7 @@ def client_address(request: Request) -> str:
 
 def too_many(request: Request, retry_after: float) -> Response:
     """429 `rate_limited` saying in `Retry-After` when the address may try again."""
-    exc = RateLimited(
-        "Nhập sai quá nhiều lần; hãy thử lại sau ít phút",
-        "Too many wrong sign-ins; try again in a minute",
-        field="token",
-    )
+    exc = RateLimited.of("token", "signins")
     if "text/html" in request.headers.get("accept", ""):
         response = signin_page(request, status=429, error=exc)
     else:
@@ -243,7 +231,7 @@ async def signin_post(request: Request) -> Response:
     app = votewire(request)
     is_json = request.headers.get("content-type", "").startswith("application/json")
     if not auth.same_origin(request):
-        raise auth.forbidden("Yêu cầu từ trang khác", "Cross-site request refused")
+        raise auth.forbidden("cross_site")
     data = await _credentials(request, is_json)
     name = editor_name(data.get("name"))
     raw_token = data.get("token")
