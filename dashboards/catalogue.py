@@ -578,6 +578,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "…其他{n}",
         "… и ещё {n}",
     ),
+    # --- results on the board and the charts (six languages) -----------------------------------
+    # --- the /candidates page (six languages) ---------------------------------------------------
     # --- the bureaus' phone page (/report): vi, en ---------------------------------------------
     "app_title": ("Báo cáo bầu cử", "Election reports"),
     "lang_switch": ("EN", "VI"),
@@ -685,6 +687,7 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Thời điểm ở tương lai: kiểm tra đồng hồ điện thoại",
         "In the future: check the phone's clock",
     ),
+    # --- the result form on the phone (vi, en) -------------------------------------------------
     # --- the editors' desk (/editor): vi, en -------------------------------------------------
     "title": ("Bàn biên tập", "Editors' desk"),
     "desk_signin_title": ("Đăng nhập bàn biên tập", "Editors' desk sign-in"),
@@ -784,6 +787,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "print": ("In", "Print"),
     "error": ("Không thực hiện được: {m}", "Could not do it: {m}"),
     "done": ("Đã xong", "Done"),
+    # --- the desk's results (vi, en) ------------------------------------------------------------
 }
 
 ERRORS = MESSAGES  # the refusals' one table, kept with the contract (ingest/refusals.py)

@@ -38,7 +38,7 @@ PAGE_ROUTES: frozenset[str] = frozenset(
 """JSON routes that serve our own pages (the phone, the board): not part of the API."""
 
 RESULTS_PATHS: frozenset[str] = frozenset(
-    {"/api/results", "/api/results/confirmation", "/api/units"}
+    {"/api/results", "/api/results/confirmation"}
 )
 """Contract v1.1 §5, published ahead of the release that serves them (404 until then)."""
 
@@ -206,7 +206,8 @@ def paths() -> dict[str, Any]:
         "/api/units": {
             "get": {
                 "summary": "The electoral units and their candidates (§5, reference data)",
-                "description": "Contract v1.1 §5, published ahead of the release that serves it.",
+                "description": "Public and cacheable (ETag, max-age 300): the ballot is fixed "
+                "before the day. `province` narrows it to one province's units.",
                 "parameters": [
                     {
                         "name": "province",
@@ -215,7 +216,11 @@ def paths() -> dict[str, Any]:
                         "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
                     }
                 ],
-                "responses": {"200": _json(out.Units, "The units.")},
+                "responses": {
+                    "200": _json(out.Units, "The units."),
+                    "304": {"description": "Unchanged since the ETag given."},
+                    "400": _error("`invalid` (field `province`): no such province."),
+                },
             }
         },
         "/api/openapi.json": {

@@ -32,6 +32,7 @@ from server import (
     mobile,
     photos,
     picture,
+    results_routes,
     store,
     tokens,
 )
@@ -144,6 +145,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         bureau,
         live,
         picture,
+        results_routes,
         clock_routes,
         apidoc,
         health,

@@ -125,6 +125,7 @@ async def test_what_the_server_sends_is_valid_against_the_published_schemas(serv
     async with httpx.AsyncClient(base_url=server.http) as c:
         _validator(document, "Picture").validate((await c.get("/api/snapshot")).json())
         _validator(document, "Health").validate((await c.get("/healthz")).json())
+        _validator(document, "Units").validate((await c.get("/api/units")).json())
     wrong = {**first, "national": {**first["national"], "voted": 0, "extra": 1}}
     assert not _validator(document, "SnapshotMessage").is_valid(wrong)
 
