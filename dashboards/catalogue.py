@@ -688,6 +688,48 @@ LABELS: dict[str, tuple[str, ...]] = {
         "In the future: check the phone's clock",
     ),
     # --- the result form on the phone (vi, en) -------------------------------------------------
+    "rform_kind": ("Kết quả", "Result"),
+    "rform_unit": ("Đơn vị bầu cử", "Electoral unit"),
+    "rform_unit_option": ("Đơn vị số {n} · bầu {seats} trong {c} người", "Unit {n} · {seats} seats, {c} candidates"),
+    "rform_pick_unit": ("— Chọn đơn vị —", "— Pick a unit —"),
+    "rform_units_loading": ("Đang tải danh sách đơn vị…", "Loading the units…"),
+    "rform_units_offline": (
+        "Chưa có danh sách đơn vị: cần có mạng một lần để tải về.",
+        "No list of units yet: it needs the network once to load.",
+    ),
+    "rform_no_province": ("Chọn tỉnh, thành phố trước", "Pick a province first"),
+    "rform_stage": ("Loại kết quả", "Stage"),
+    "rform_stage_provisional": ("Tạm thời", "Provisional"),
+    "rform_stage_final": ("Chính thức", "Final"),
+    "rform_ballots_valid": ("Số phiếu hợp lệ", "Valid ballots"),
+    "rform_ballots_invalid": ("Số phiếu không hợp lệ", "Invalid ballots"),
+    "rform_candidates": (
+        "Số phiếu bầu cho từng người (theo thứ tự trên phiếu)",
+        "Votes for each candidate (in ballot order)",
+    ),
+    "rform_sum": (
+        "Tổng số phiếu bầu: {sum} · tối đa {limit} ({valid} × {seats})",
+        "Votes in all: {sum} · at most {limit} ({valid} × {seats})",
+    ),
+    "rform_sum_only": ("Tổng số phiếu bầu: {sum}", "Votes in all: {sum}"),
+    "rform_areas_counted": ("Khu vực bỏ phiếu đã kiểm", "Polling areas counted"),
+    "rform_err_above_valid": ("Nhiều hơn số phiếu hợp lệ ({n})", "More than the valid ballots ({n})"),
+    "rform_err_sum": (
+        "Tổng {sum} vượt quá {limit} = {valid} phiếu hợp lệ × {seats} (mỗi phiếu bầu nhiều nhất {seats} người). Hãy kiểm tra lại các số.",
+        "The votes add up to {sum}, above {limit} = {valid} valid ballots × {seats} (a ballot marks at most {seats} names). Check the figures.",
+    ),
+    "rform_err_counted_gt_total": ("Số đã kiểm lớn hơn tổng số", "Counted is more than the total"),
+    "rform_final_title": (
+        "Gửi kết quả CHÍNH THỨC của đơn vị số {n}?",
+        "Send the FINAL result of unit {n}?",
+    ),
+    "rform_final_help": (
+        "Đây là biên bản kết quả của đơn vị. Khi máy chủ đã nhận, đơn vị này không nhận thêm kết quả nào nữa, trừ khi gửi đính chính.",
+        "This is the unit's official record. Once the server has it, the unit takes no further result unless it is sent as a correction.",
+    ),
+    "rform_final_yes": ("Gửi kết quả chính thức", "Send the final result"),
+    "rform_final_back": ("Quay lại sửa", "Go back"),
+    "rform_summary": ("ĐV {n} · {valid} phiếu hợp lệ", "Unit {n} · {valid} valid ballots"),
     # --- the editors' desk (/editor): vi, en -------------------------------------------------
     "title": ("Bàn biên tập", "Editors' desk"),
     "desk_signin_title": ("Đăng nhập bàn biên tập", "Editors' desk sign-in"),

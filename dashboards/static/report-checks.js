@@ -1,5 +1,5 @@
 /* The phone's checks before a report is queued: the report's data read from the form, and
- * the errors the contract (§1) would answer, so a bureau sees "more than the registered
+ * the errors the contract (§1, and §5 for a result) would answer, so a bureau sees "more than the registered
  * voters" next to the field instead of a refusal later. The server checks again; these
  * mirror its limits from the page's config (CFG) and the election clock (`nowMs`).
  */
@@ -17,7 +17,8 @@ export function parsePct(raw) {
 }
 
 /** The report's data from the form, and the errors the contract would answer. */
-export function collect(kind, { value, radio, tags, t, fmt, CFG, registeredDefault, nowMs, isEditor }) {
+export function collect(kind, ctx) {
+  const { value, radio, tags, t, fmt, CFG, registeredDefault, nowMs, isEditor } = ctx;
   const fmtInt = (n) => fmt.int(n);
   const fmtDay = (iso) => fmt.date(iso);
   const errors = {};
@@ -101,6 +102,8 @@ export function collect(kind, { value, radio, tags, t, fmt, CFG, registeredDefau
     if (picked.length > CFG.max_tags) errors.tags = t("err_too_many_tags", { n: CFG.max_tags });
     if (picked.length) data.tags = picked;
     data.audience = radio("note_audience") || "public";
+  } else if (kind === "result") {
+    Object.assign(data, resultData(ctx.unit, { count, value, radio, t, fmtInt, errors }));
   }
 
   let asOf = null;
@@ -122,4 +125,56 @@ export function collect(kind, { value, radio, tags, t, fmt, CFG, registeredDefau
     if (!province) errors.province = t("err_required");
   }
   return { data, asOf, province, errors };
+}
+
+/** A result's data (contract §5) for `unit` (its entry from /api/units: seats and the
+ * candidates in ballot order), and the contract's refusals as errors by field: every
+ * candidate given, none above the valid ballots, their sum at most `valid × seats` (a
+ * ballot marks at most `seats` names; the sum and the limit are named, nothing is sent),
+ * polling areas counted at most their total. */
+function resultData(unit, { count, value, radio, t, fmtInt, errors }) {
+  const data = {};
+  if (!unit) {
+    errors.result_unit = t("err_required");
+    return data;
+  }
+  data.unit = unit.unit;
+  const valid = count("result_valid");
+  const invalid = count("result_invalid", { required: false });
+  data.ballots_valid = valid;
+  if (invalid !== null) data.ballots_invalid = invalid;
+  data.votes = {};
+  let sum = 0;
+  let complete = true;
+  for (const c of unit.candidates) {
+    const n = count(`vote_${c.id}`);
+    if (n === null) {
+      complete = false;
+      continue;
+    }
+    data.votes[c.id] = n;
+    sum += n;
+    if (valid !== null && n > valid)
+      errors[`vote_${c.id}`] = t("rform_err_above_valid", { n: fmtInt(valid) });
+  }
+  if (valid !== null && complete && sum > valid * unit.seats) {
+    errors.result_sum = t("rform_err_sum", {
+      sum: fmtInt(sum),
+      limit: fmtInt(valid * unit.seats),
+      valid: fmtInt(valid),
+      seats: unit.seats,
+    });
+  }
+  const counted = count("result_areas_counted", { required: false });
+  const total = count("result_areas_total", { positive: true, required: false });
+  if ((value("result_areas_counted") === "") !== (value("result_areas_total") === "")) {
+    errors[value("result_areas_counted") ? "result_areas_total" : "result_areas_counted"] = t("err_pair");
+  } else if (counted !== null && total !== null) {
+    if (counted > total) errors.result_areas_counted = t("rform_err_counted_gt_total");
+    data.areas_counted = counted;
+    data.areas_total = total;
+  }
+  data.stage = radio("result_stage") === "final" ? "final" : "provisional";
+  data.audience = radio("result_audience") === "public" ? "public" : "internal";
+  return data;
 }

@@ -1,13 +1,22 @@
-/* The phone's report form: the kind chosen (turnout, completion, re-vote, security, note),
+/* The phone's report form: the kind chosen (turnout, completion, result, re-vote, security,
+ * note),
  * its fields and their hints ("≈ 45,5 %" from a count), the moment (`as_of`, the
  * election clock's now unless typed by hand), the errors next to the fields, and "send":
  * a new report with its uuid, saved in the outbox before anything goes on the wire. Also a
- * refused turnout sent again as a correction, and clearing what the server has answered.
- * The checks themselves are report-checks.js.
+ * refused turnout or result sent again as a correction, and clearing what the server has
+ * answered. The checks themselves are report-checks.js; the result's own form (units,
+ * candidates, the final's confirmation) is report-result.js.
  */
 import { collect as collectReport, parseCount, parsePct } from "./report-checks.js";
 import { outbox, pump, save } from "./report-delivery.js";
 import { renderOutbox } from "./report-lists.js";
+import {
+  currentUnit,
+  finalGoesAhead,
+  resetResult,
+  voteInputs,
+  wireResult,
+} from "./report-result.js";
 import {
   $,
   $$,
@@ -101,6 +110,7 @@ function collect() {
     registeredDefault,
     nowMs,
     isEditor,
+    unit: kind === "result" ? currentUnit() : null,
   });
 }
 
@@ -115,7 +125,9 @@ function showErrors(errors) {
   for (const [name, message] of Object.entries(errors)) {
     const slot = $(`[data-err="${name}"]`);
     if (slot) slot.textContent = message;
-    const inputs = name === "as_of" ? [field("as_of_time"), field("as_of_date")] : [field(name)];
+    let inputs = [field(name)];
+    if (name === "as_of") inputs = [field("as_of_time"), field("as_of_date")];
+    else if (name === "result_sum") inputs = voteInputs(); // the sum is theirs together
     for (const input of inputs) {
       if (!input || !input.setAttribute) continue; // a group of radios or checkboxes
       input.setAttribute("aria-invalid", "true");
@@ -137,6 +149,7 @@ function resetKindFields() {
     input.value = "";
   for (const box of $$('input[type="checkbox"]', fs)) box.checked = false;
   for (const select of $$('select[name="level"], select[name="reason"]', fs)) select.value = "";
+  if (kind === "result") resetResult(); // the unit stays chosen: its next count follows
   updateHints();
 }
 
@@ -149,6 +162,10 @@ async function submitReport(event) {
     return;
   }
   clearErrors();
+  if (kind === "result" && !finalGoesAhead(data)) {
+    setMessage(""); // the confirmation asks, in place of "send"
+    return;
+  }
   const record = {
     id: newId(),
     kind,
@@ -199,6 +216,7 @@ export function wireForm() {
   for (const r of $$('input[name="mode"]')) r.addEventListener("change", setTurnoutMode);
   for (const name of ["voted", "turnout_pct", "registered"])
     field(name).addEventListener("input", updateHints);
+  wireResult(() => form().requestSubmit());
   $("#as-of-now").addEventListener("click", resetAsOf);
   for (const name of ["as_of_date", "as_of_time"])
     field(name).addEventListener("input", () => {

@@ -1,6 +1,6 @@
 /* The phone's two lists of reports: the outbox ("on this phone": queued, sent with its
- * seq, refused with the server's reason and, for a turnout that went backwards, a button
- * to send it again as a correction), and "my reports" as the server has them
+ * seq, refused with the server's reason and, for a turnout or a result that went backwards
+ * (or a result after the unit's final one), a button to send it again as a correction), and "my reports" as the server has them
  * (GET /api/my/reports), kept in localStorage for a reload without network.
  */
 import { outbox, queued } from "./report-delivery.js";
@@ -14,6 +14,7 @@ import {
   fmtPct,
   fmtWhen,
   isEditor,
+  kindLabel,
   LS,
   readJson,
   t,
@@ -78,6 +79,11 @@ function summary(kind, data) {
       return `${d.unit || ""} · ${t(`level_${d.level}`)}`;
     case "security":
       return `${t(`severity_${d.severity}`)} · ${d.text || ""}`;
+    case "result":
+      return [
+        t("rform_summary", { n: d.unit, valid: fmtInt(d.ballots_valid) }),
+        t(`rform_stage_${d.stage || "provisional"}`),
+      ].join(" · ");
     default:
       return d.text || "";
   }
@@ -86,7 +92,7 @@ function summary(kind, data) {
 function reportRow(kind, asOf, data, province) {
   const li = el("li", "item");
   const top = el("div", "top");
-  const name = t(`kind_${kind}`) + (province ? ` · ${province}` : "");
+  const name = kindLabel(kind) + (province ? ` · ${province}` : "");
   top.append(el("span", "kind-name", name), el("span", "when", fmtWhen(asOf)));
   li.append(top);
   const what = el("div", "what", summary(kind, data));
@@ -114,7 +120,7 @@ export function renderOutbox() {
     if (r.state === "queued" && r.note) li.append(el("p", "note", r.note));
     if (r.state === "refused" && r.error) {
       li.append(el("p", "refusal", r.error.message || r.error.code));
-      if (r.error.code === "regression" && r.kind === "turnout") {
+      if (r.error.code === "regression" && (r.kind === "turnout" || r.kind === "result")) {
         if (r.correctedBy) {
           li.append(el("p", "note", t("resent_as_correction")));
         } else {

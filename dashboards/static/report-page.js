@@ -13,7 +13,7 @@ import { makeLabels } from "./labels.js";
 const BOOT = JSON.parse(document.getElementById("boot").textContent);
 export const CFG = BOOT.config;
 const LABELS = BOOT.labels;
-export const KINDS = ["turnout", "completion", "revote", "security", "note"];
+export const KINDS = ["turnout", "completion", "result", "revote", "security", "note"];
 
 export const LS = {
   token: "votewire.report.token",
@@ -23,6 +23,8 @@ export const LS = {
   province: "votewire.report.province",
   entry: "votewire.report.entry", // last known figures of my province, for offline reloads
   mine: "votewire.report.mine",
+  units: "votewire.report.units", // + ".<province code>": that province's units, for offline use
+  unit: "votewire.report.unit", // "<province code>/<unit>": the unit last chosen for a result
 };
 
 export const $ = (sel, root = document) => root.querySelector(sel);
@@ -42,6 +44,9 @@ export function useLang(next) {
   fmt = makeFormat({ locale: LABELS[lang]._locale, zone: CFG.zone, noData: "—" });
 }
 useLang(lang);
+
+/** A report kind's name; the result's is the phone's own (the board never shows it). */
+export const kindLabel = (kind) => (kind === "result" ? t("rform_kind") : t(`kind_${kind}`));
 
 export const fmtInt = (n) => fmt.int(n);
 export const fmtPct = (p) => fmt.pct(p);

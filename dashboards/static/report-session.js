@@ -7,6 +7,7 @@
 import { closeBureau, connect, net, pump, queued, renderConn } from "./report-delivery.js";
 import { clearErrors, resetAsOf, setMessage, updateHints } from "./report-form.js";
 import { forgetMine, loadMine, renderMine, renderOutbox, restoreMine } from "./report-lists.js";
+import { renderResult } from "./report-result.js";
 import {
   $,
   $$,
@@ -152,5 +153,6 @@ function renderAll() {
   renderOutbox();
   renderProvince();
   renderMine();
+  renderResult();
   updateHints();
 }

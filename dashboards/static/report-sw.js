@@ -4,7 +4,7 @@
  */
 "use strict";
 
-const CACHE = "votewire-report-v3";
+const CACHE = "votewire-report-v4";
 const FONTS = "/static/vendor/fonts/";
 const SHELL = [
   "/report",
@@ -13,6 +13,7 @@ const SHELL = [
   "/static/report-session.js",
   "/static/report-form.js",
   "/static/report-checks.js",
+  "/static/report-result.js",
   "/static/report-outbox.js",
   "/static/report-delivery.js",
   "/static/report-lists.js",

@@ -12,6 +12,7 @@
  *   report-session.js   sign-in, start, sign-out, drawing everything (a language switch)
  *   report-form.js      the form: kinds, fields, hints, errors, "send"
  *   report-checks.js    the contract's checks before a report is queued
+ *   report-result.js    the result form: the province's units, a unit's candidates, final
  *   report-outbox.js    the outbox in IndexedDB
  *   report-delivery.js  the outbox to the server: bureau socket, else HTTP
  *   report-lists.js     the outbox list and "my reports"
@@ -25,6 +26,7 @@ import { kind, selectKind, setTurnoutMode, updateHints, wireForm } from "./repor
 import { renderOutbox } from "./report-lists.js";
 import { $, CFG, lang, LS, token, useLang } from "./report-page.js";
 import { feed, live, loadSnapshot, renderProvince } from "./report-province.js";
+import { renderResult } from "./report-result.js";
 import { applyLang, recheck, show, signIn, signOut, start } from "./report-session.js";
 
 function reconnectNow() {
@@ -40,6 +42,7 @@ async function main() {
     live.entry = null;
     loadSnapshot(); // the new province's figures, read once; the feed keeps them current
     renderProvince();
+    renderResult(); // the new province's units
     updateHints();
   });
   $("#signout").addEventListener("click", () => signOut());
