@@ -1,6 +1,8 @@
-"""`votewire simulate` (63 bureaus replay an election day over /ws/bureau) and
-`votewire demo` (the README's run command): the server, a Postgres and a simulated
-election day together, the board open in a browser.
+"""`votewire simulate` (63 bureaus replay an election day over /ws/bureau, then the count
+and the Council's decisions) and `votewire demo` (the README's run command): the server, a
+Postgres and the simulated 2021 election together — the day, the night of the count, the
+committees' records and the Council's decisions of 10/6 in about 18 minutes at the default
+speed — the board open in a browser.
 
 The demo uses its own database `votewire_demo` (recreated at each start) on the embedded
 Postgres (or on DATABASE_URL's server), so it never touches real data.
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import uvicorn
 
-from ingest import scenario, simulate
+from ingest import results_timeline, scenario, simulate
 from server import store
 from server.app import GracefulServer, create_app
 from server.auth import new_token
@@ -85,11 +87,13 @@ async def _main(args: argparse.Namespace, settings: Settings, server_url: str) -
     editor = await _editor_token(url, settings.zone_name)
     base = f"http://127.0.0.1:{args.port}"
     print(
-        f"\nvotewire demo: a simulated 23 May 2021 at {args.speed:g}x speed\n"
+        f"\nvotewire demo: a simulated 23 May 2021 at {args.speed:g}x speed, then the count "
+        "through the night, the committees' records (24–27/5) and the Council's decisions "
+        "(10/6), faster\n"
         f"  wall board      {base}/board   (English: {base}/board?lang=en)\n"
         f"  editors' desk   {base}/editor  (editor token: {editor})\n"
         f"  bureau phone    {base}/report#token={tokens['01']}   (Hà Nội)\n"
-        f"  snapshot        {base}/api/snapshot\n"
+        f"  snapshot        {base}/api/snapshot   results {base}/api/results\n"
         "Ctrl-C stops the server and the database.\n",
         flush=True,
     )
@@ -102,14 +106,15 @@ async def _main(args: argparse.Namespace, settings: Settings, server_url: str) -
             tokens,
             scenario.load(),
             speed=args.speed,
-            editor_token=editor,  # the replay sets the election clock (contract §6)
+            editor_token=editor,  # sets the election clock (§6), records the Council's decisions
+            count=results_timeline.build(),
         )
     )
     await asyncio.wait({serving, day}, return_when=asyncio.FIRST_COMPLETED)
     if day.done() and not day.cancelled() and day.exception() is None:
         summary = day.result()
         summary.pop("answers")
-        print(f"simulated day finished: {summary}\nstill serving; Ctrl-C to stop.", flush=True)
+        print(f"simulated election finished: {summary}\nstill serving; Ctrl-C to stop.", flush=True)
     else:
         day.cancel()
         await asyncio.gather(day, return_exceptions=True)
@@ -136,7 +141,12 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def add_simulate_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="63 bureaus replay an election day over /ws/bureau")
+    p = sub.add_parser(
+        "simulate",
+        help="63 bureaus replay the election day, then the count, over /ws/bureau",
+        description=simulate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     simulate.add_arguments(p)
     p.set_defaults(func=cmd_simulate)
 
@@ -144,6 +154,12 @@ def add_simulate_parser(sub: argparse._SubParsersAction) -> None:
 def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="serve + a simulated election day, board in the browser")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--speed", type=float, default=60.0)
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="as for simulate: 23/5 07:00–19:00 at this speed, the count after it faster "
+        "(about 18 minutes in all at 60)",
+    )
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_demo)
