@@ -8,6 +8,7 @@ import { LiveFeed } from "./feed.js";
 import { makeFormat } from "./format.js";
 import { makeAdmin } from "./editor-admin.js";
 import { makeQueue } from "./editor-queue.js";
+import { makeResults } from "./editor-results.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const cfg = boot.config;
@@ -409,9 +410,13 @@ const feed = new LiveFeed("/ws/live/editor", {
   on: {
     state: (s) => setConn(s === "down" ? "offline" : "connecting"), // "live" once welcomed
     welcome: () => setConn("live"),
-    snapshot: () => liveSoon(0),
+    snapshot: () => {
+      liveSoon(0);
+      results.soon(0);
+    },
     update: (u) => {
       applyUpdate(u);
+      results.apply(u);
       updated = true;
     },
     settled: () => {
@@ -440,6 +445,9 @@ const { loadOfficial, loadPhotos, loadTokens } = makeAdmin({
   liveSoon,
   agency: c.agency,
 });
+
+// --- the results by unit (editor-results.js) ----------------------------------------
+const results = makeResults({ cfg, t, $, el, api, fmt, provinceName });
 
 // --- tabs ---------------------------------------------------------------------------
 document.querySelector(".tabs").addEventListener("click", (ev) => {
