@@ -22,6 +22,7 @@ from ingest.fixtures import provinces
 from server import (
     apidoc,
     bureau,
+    candidates,
     charts,
     clock,
     clock_routes,
@@ -153,6 +154,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         board_page,
         board_items,
         board_slides,
+        candidates,
         session,
         table,
         review,

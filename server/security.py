@@ -66,11 +66,15 @@ KINDS: dict[str, RouteKind] = {
         cache="no-cache",
     ),
     "desk": RouteKind(page=True, csp=LIVE, cache="no-store", referrer="same-origin"),
+    "public": RouteKind(
+        page=True, csp={"style-src": "'self'"}, cache="public, max-age=300", invalid_status=400
+    ),
 }
 """api: JSON APIs (the default); read: the public read APIs (`/api/snapshot`,
 `/api/board/*`); board: the wall board; phone: the correspondent's page; desk: the
-editors' pages. The phone page keeps inline styles out; the desk keeps its Referer for
-its own origin."""
+editors' pages; public: the public reference pages (`/candidates`: no live feed, a GET
+form to itself, cached by anyone, a bad query refused 400). The phone and public pages
+keep inline styles out; the desk keeps its Referer for its own origin."""
 
 E = TypeVar("E", bound=Callable[..., Any])
 
