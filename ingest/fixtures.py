@@ -102,6 +102,36 @@ def na_history() -> tuple[dict, ...]:
     return tuple(out)
 
 
+COMPOSITION_COLUMNS = (
+    "deputies",
+    "women",
+    "ethnic_minority",
+    "non_party",
+    "under_40",
+    "former_deputy",
+    "first_time",
+    "self_nominated",
+    "religious",
+)
+"""The counts of `composition_history()` (`religious` is not a column of the CSV: always None)."""
+
+
+@cache
+def composition_history() -> tuple[dict, ...]:
+    """The make-up of the elected Assembly, one row per term (XIII 2011, XIV 2016, XV 2021),
+    as the National Election Council reported it (`na_composition_history.csv`, see
+    DATA-README.md): `term` (roman), `year`, the `COMPOSITION_COLUMNS` counts (None where
+    no source gave the figure, never 0) and the row's `source`."""
+    out = []
+    for r in _rows("na_composition_history.csv"):
+        row: dict = {"term": r["term"], "year": int(r["year"]), "source": r["source"]}
+        for column in COMPOSITION_COLUMNS:
+            raw = (r.get(column) or "").strip()
+            row[column] = int(raw) if raw else None
+        out.append(row)
+    return tuple(out)
+
+
 @cache
 def checkpoints() -> tuple[dict, ...]:
     """Published 2021 turnout checkpoints (national and provincial) that carry a figure."""
