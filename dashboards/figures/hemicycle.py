@@ -124,8 +124,8 @@ class Arc:
             for j in range(k):
                 t = 0.5 if k == 1 else j / (k - 1)
                 angle = math.pi / 2 + self.half_span - 2 * self.half_span * t
-                seats_at.append((round(angle, 9), r))
-        seats_at.sort(key=lambda ar: (-ar[0], ar[1]))
+                seats_at.append((angle, r))
+        seats_at.sort(key=lambda ar: (-round(ar[0], 9), ar[1]))
         return [(r * math.cos(a), r * math.sin(a)) for a, r in seats_at]
 
 

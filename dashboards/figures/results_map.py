@@ -195,6 +195,9 @@ def results_map(
     plot_w = width - (margin["l"] + margin["r"]) * s
     plot_h = height - (margin["t"] + margin["b"]) * s
     frac = min(0.8, MAP_DOMAIN_FACTOR * map_aspect() * plot_h / plot_w)
+    wide = band or plot_w >= 1.5 * plot_h
+    if wide:  # a wide size keeps half its width for the counts beside the map
+        frac = min(frac, 0.5)
     fig.update_geos(
         fitbounds="locations",
         visible=False,
@@ -218,7 +221,7 @@ def results_map(
         ),
         dragmode=False,
     )
-    if frac < 0.6:
+    if wide:
         beside = (150 if band else 190) * s / plot_w
         _counts(fig, results, progress, lang, s, key_x + beside, plot_w, plot_h, band)
     base_figure(
