@@ -169,9 +169,9 @@ class ReplayClock:
                 await self._set(max(knot.moment, self.now()), knot.rate)
 
     async def reach(self, moment: datetime) -> None:
-        """Before sending a report about `moment`: jump the clock there if it is ahead."""
-        if moment <= self.now() + JUMP_MARGIN:
-            return
+        """Before sending a report about `moment`: jump the clock there if it is ahead. Under
+        the lock, so a setting on its way to the server (a knot, another jump) is there
+        before the report is sent."""
         async with self._lock:
             if moment > self.now() + JUMP_MARGIN:
                 await self._set(moment, self.speed)
