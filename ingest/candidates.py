@@ -26,6 +26,9 @@ from ingest.fixtures import FIXTURES
 UNITS_CSV = FIXTURES / "na_units_2021.csv"
 RESULTS_CSV = FIXTURES / "na_results_2021.csv"
 VALID_CSV = FIXTURES / "na_units_valid_2021.csv"
+BALLOT_YEAR = 2021
+"""The year of the election these candidates stand in: ages ("under 40") count from it,
+whatever day a rehearsal replays the ballot on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,10 @@ from pydantic import (
     model_validator,
 )
 
+from ingest.candidates import Unit, unit_index, units_of
 from ingest.errors import Invalid, encodable
 
-KINDS = ("turnout", "completion", "revote", "security", "note")
+KINDS = ("turnout", "completion", "revote", "security", "note", "result")
 SEVERITIES = ("info", "watch", "incident")
 MAX_VOTERS = 200_000_000
 """No province (nor the nation) has more voters: bounds every count to a sane bigint."""
@@ -124,12 +125,35 @@ class NoteData(_Data):
     audience: Literal["public", "internal"] = "public"
 
 
+CandidateId = Annotated[StrictStr, Field(min_length=1, max_length=40)]
+MAX_CANDIDATES = 100
+"""No ballot has more names (2021: at most 8 per unit): bounds the `votes` object."""
+
+
+class ResultData(_Data):
+    """A unit's count (§5, v1.1). What needs the ballot (the unit exists in the province,
+    `votes` names each of its candidates once, the votes fit the valid ballots) is checked
+    by `check_result`, which knows the province."""
+
+    unit: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    ballots_valid: Count
+    votes: Annotated[dict[CandidateId, Count], Field(max_length=MAX_CANDIDATES)]
+    ballots_invalid: Count = absent()
+    stage: Literal["provisional", "final"] = "provisional"
+    areas_counted: Count = absent()
+    areas_total: Positive = absent()
+    audience: Literal["internal", "public"] = "internal"
+    """Internal until it is sent public or an editor publishes it (§5)."""
+    correction: StrictBool = False
+
+
 DATA_MODELS: dict[str, type[_Data]] = {
     "turnout": TurnoutData,
     "completion": CompletionData,
     "revote": RevoteData,
     "security": SecurityData,
     "note": NoteData,
+    "result": ResultData,
 }
 
 
@@ -158,14 +182,14 @@ class ReportMsg(_Envelope):
     )
     data: dict[str, Any] = Field(
         description="The kind's fields: TurnoutData, CompletionData, RevoteData, "
-        "SecurityData or NoteData (unknown fields are refused)."
+        "SecurityData, NoteData or ResultData (unknown fields are refused)."
     )
     province: StrictStr = absent()
     """Only editors name it; a bureau's reports are for its own province."""
 
 
 class ConfirmationMsg(_Envelope):
-    """§5 (v1.1), declared ahead of the release that serves it: the body of
+    """§5 (v1.1): the body of
     `POST /api/results/confirmation` (an editor's token), the National Election Council's
     decision on an elected candidate. `as_of` defaults to the election clock."""
 
@@ -202,6 +226,17 @@ def parse_clock_setting(obj: Any) -> ClockSetting:
         raise Invalid.of(None, "body_not_object")
     try:
         return ClockSetting.model_validate(obj)
+    except ValidationError as exc:
+        raise _invalid_from(exc, id=None) from None
+
+
+def parse_confirmation(obj: Any) -> ConfirmationMsg:
+    """A decoded `POST /api/results/confirmation` body → `ConfirmationMsg`, or `Invalid`
+    naming the field."""
+    if not isinstance(obj, dict):
+        raise Invalid.of(None, "body_not_object")
+    try:
+        return ConfirmationMsg.model_validate(obj)
     except ValidationError as exc:
         raise _invalid_from(exc, id=None) from None
 
@@ -363,6 +398,17 @@ def _report(msg: ReportMsg) -> Report:
     if msg.kind == "completion":
         _done_le_total(fields, "areas", msg.id)
         _done_le_total(fields, "units", msg.id)
+    if msg.kind == "result":
+        counted, total = fields.areas_counted, fields.areas_total  # type: ignore[attr-defined]
+        if counted is not None and total is not None and counted > total:
+            raise Invalid.of(
+                "data.areas_counted",
+                "done_above_total",
+                id=msg.id,
+                done=counted,
+                total=total,
+                total_field="data.areas_total",
+            )
     return Report(
         id=msg.id,
         uuid=report_uuid,
@@ -390,6 +436,59 @@ def _done_le_total(fields: Any, what: str, id: str) -> None:
         )
 
 
+def check_result(report: Report, province: str) -> Unit:
+    """The checks of a `result` that need the ballot (§5), in the contract's order: the
+    unit exists in `province`; `votes` names each of its candidates once; no candidate has
+    more votes than the valid ballots; the votes sum to at most `ballots_valid × seats` (a
+    ballot marks at most `seats` names). Returns the unit."""
+    f: ResultData = report.fields  # type: ignore[assignment]
+    unit = unit_index().get((province, f.unit))
+    if unit is None:
+        raise Invalid.of(
+            "data.unit",
+            "unknown_unit",
+            id=report.id,
+            unit=f.unit,
+            province=province,
+            units=len(units_of(province)),
+        )
+    ballot = [c.id for c in unit.candidates]
+    missing = next((cid for cid in ballot if cid not in f.votes), None)
+    if missing is not None:
+        raise Invalid.of("data.votes", "missing_candidate", id=report.id, candidate=missing)
+    unknown = next((cid for cid in f.votes if cid not in set(ballot)), None)
+    if unknown is not None:
+        raise Invalid.of(
+            "data.votes",
+            "unknown_candidate",
+            id=report.id,
+            candidate=unknown,
+            unit=unit.id,
+        )
+    for cid in ballot:
+        if f.votes[cid] > f.ballots_valid:
+            raise Invalid.of(
+                f"data.votes.{cid}",
+                "above_valid",
+                id=report.id,
+                candidate=cid,
+                votes=f.votes[cid],
+                valid=f.ballots_valid,
+            )
+    total, limit = sum(f.votes.values()), f.ballots_valid * unit.seats
+    if total > limit:
+        raise Invalid.of(
+            "data.votes",
+            "sum_above_limit",
+            id=report.id,
+            total=total,
+            limit=limit,
+            valid=f.ballots_valid,
+            seats=unit.seats,
+        )
+    return unit
+
+
 def derive_voted(pct: float, registered: int) -> int:
     """round(turnout_pct × registered / 100), half away from zero, exact in decimal."""
     value = Decimal(repr(pct)) * registered / 100
@@ -404,6 +503,31 @@ def turnout_figures(report: Report, default_registered: int) -> tuple[int, int]:
     return voted, registered
 
 
+def check_moment(
+    as_of: datetime,
+    *,
+    window: tuple[datetime, datetime],
+    now: datetime,
+    future_slack: timedelta = timedelta(minutes=5),
+    id: str | None = None,
+) -> None:
+    """A figure's moment is inside the election window and not after the election clock's
+    now plus the slack (§1)."""
+    start, end = window
+    if not start <= as_of <= end:
+        raise Invalid.of(
+            "as_of",
+            "window",
+            id=id,
+            start=start,
+            end=end,
+            start_iso=start.isoformat(),
+            end_iso=end.isoformat(),
+        )
+    if as_of > now + future_slack:
+        raise Invalid.of("as_of", "future", id=id)
+
+
 def check_report(
     report: Report,
     *,
@@ -413,19 +537,7 @@ def check_report(
     future_slack: timedelta = timedelta(minutes=5),
 ) -> None:
     """Range checks that need configuration: the `as_of` window and voted ≤ registered."""
-    start, end = window
-    if not start <= report.as_of <= end:
-        raise Invalid.of(
-            "as_of",
-            "window",
-            id=report.id,
-            start=start,
-            end=end,
-            start_iso=start.isoformat(),
-            end_iso=end.isoformat(),
-        )
-    if report.as_of > now + future_slack:
-        raise Invalid.of("as_of", "future", id=report.id)
+    check_moment(report.as_of, window=window, now=now, future_slack=future_slack, id=report.id)
     if report.kind == "turnout":
         voted, reg = turnout_figures(report, registered)
         if voted > reg:

@@ -37,10 +37,6 @@ PAGE_ROUTES: frozenset[str] = frozenset(
 )
 """JSON routes that serve our own pages (the phone, the board): not part of the API."""
 
-RESULTS_PATHS: frozenset[str] = frozenset(
-    {"/api/results", "/api/results/confirmation"}
-)
-"""Contract v1.1 §5, published ahead of the release that serves them (404 until then)."""
 
 MODELS: tuple[type[BaseModel], ...] = (
     out.Picture,
@@ -175,7 +171,10 @@ def paths() -> dict[str, Any]:
         "/api/results": {
             "get": {
                 "summary": "The count now, or at a moment (§5)",
-                "description": "Contract v1.1 §5, published ahead of the release that serves it.",
+                "description": "Public readers see public results only; editors (bearer or "
+                "session cookie) see internal ones too, answered `Cache-Control: private` "
+                "with an ETag of their own. `?at=` applies the law to the results of that "
+                "moment.",
                 "parameters": [AT],
                 "responses": {
                     "200": _json(out.Results, "The results.", headers=CACHED),
@@ -188,7 +187,9 @@ def paths() -> dict[str, Any]:
         "/api/results/confirmation": {
             "post": {
                 "summary": "Record the Council's decision on a winner (§5; an editor's token)",
-                "description": "Contract v1.1 §5, published ahead of the release that serves it.",
+                "description": "A change like any other (its own seq, on the feed, seen by "
+                "`?at=` from its `as_of`, default the election clock). The same decision "
+                "again changes nothing.",
                 "security": EDITOR,
                 "requestBody": {
                     "required": True,

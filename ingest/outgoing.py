@@ -27,6 +27,7 @@ from ingest.messages import (
     KINDS,
     CompletionData,
     NoteData,
+    ResultData,
     RevoteData,
     SecurityData,
     TurnoutData,
@@ -38,6 +39,8 @@ Seq = Annotated[int, Field(ge=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
 ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$", examples=["01"])]
 Kind = Literal[KINDS]  # type: ignore[valid-type]
+EventKind = Literal[(*KINDS, "confirmation")]  # type: ignore[valid-type]
+"""What an update's event may be: a report of any kind, or the Council's decision (§5)."""
 ErrorCode = Literal[
     "invalid",
     "forbidden",
@@ -108,7 +111,7 @@ class Picture(_Shape):
     provinces: list[ProvinceEntry]
 
 
-# --- results (protocol v1.1 §5): declared ahead of the release that serves them ----------
+# --- results (protocol v1.1 §5) ---------------------------------------------------------
 
 
 class Composition(_Shape):
@@ -208,20 +211,41 @@ class Units(_Shape):
 # --- the live feed (protocol §3) --------------------------------------------------------
 
 
+class ConfirmationData(_Shape):
+    """§5: the data of a `confirmation` event, the Council's decision on a winner."""
+
+    unit: Annotated[int, Field(ge=1)]
+    candidate: str = Field(pattern=r"^[0-9]{2}-[0-9]+-[0-9]+$", examples=["74-1-2"])
+    confirmed: bool
+    source: str
+
+
+EVENT_DATA = {**DATA_MODELS, "confirmation": ConfirmationData}
+
+
 class Event(_Shape):
     """The change an update carries: the report as sent, and `action` when it is an
-    editor's (retract, publish, verify, annotate) on that report."""
+    editor's (retract, publish, verify, annotate) on that report; or the Council's decision
+    on a winner (kind `confirmation`, §5)."""
 
     id: UUID
-    kind: Kind
+    kind: EventKind
     as_of: AwareDatetime
     province: ProvinceCode
-    data: TurnoutData | CompletionData | RevoteData | SecurityData | NoteData
+    data: (
+        TurnoutData
+        | CompletionData
+        | RevoteData
+        | SecurityData
+        | NoteData
+        | ResultData
+        | ConfirmationData
+    )
     action: Literal["verify", "publish", "retract", "annotate"] = absent()
 
     @model_validator(mode="after")
     def _data_of_its_kind(self) -> Event:
-        if not isinstance(self.data, DATA_MODELS[self.kind]):
+        if not isinstance(self.data, EVENT_DATA[self.kind]):
             raise ValueError(f"data is not {self.kind} data")
         return self
 

@@ -97,6 +97,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Turnout is lower than the accepted figure of {as_of} ({voted:,});"
         " resend with data.correction true if it corrects it",
     ),
+    # --- results (§5) ---------------------------------------------------------------------
+    "invalid.data.unit.unknown_unit": (
+        "Tỉnh {province} không có đơn vị bầu cử số {unit} (có {units} đơn vị)",
+        "Province {province} has no electoral unit {unit} (it has {units}): use the unit's number",
+    ),
+    "invalid.data.votes.missing_candidate": (
+        "Thiếu số phiếu của ứng cử viên {candidate}: ghi số phiếu cho mọi người trong danh sách",
+        "data.votes has no entry for candidate {candidate}: give every candidate of the unit",
+    ),
+    "invalid.data.votes.unknown_candidate": (
+        "Ứng cử viên {candidate} không có trong danh sách của đơn vị {unit}",
+        "Candidate {candidate} is not on the ballot of unit {unit}",
+    ),
+    "invalid.*.above_valid": (
+        "Số phiếu của {candidate} ({votes:,}) lớn hơn số phiếu hợp lệ ({valid:,})",
+        "{candidate} has {votes:,} votes, more than the {valid:,} valid ballots",
+    ),
+    "invalid.data.votes.sum_above_limit": (
+        "Tổng số phiếu ({total:,}) lớn hơn số phiếu hợp lệ × số đại biểu được bầu ({limit:,})",
+        "The votes add up to {total:,}, more than valid ballots × seats"
+        " ({valid:,} × {seats} = {limit:,}): a ballot marks at most {seats} names",
+    ),
+    "invalid.candidate.not_elected": (
+        "{candidate} không trúng cử: Hội đồng Bầu cử quốc gia chỉ xác nhận người trúng cử",
+        "{candidate} is not elected: the Council confirms winners only",
+    ),
+    "regression.data.ballots_valid": (
+        "Số phiếu hợp lệ thấp hơn kết quả đã nhận lúc {as_of} ({valid:,});"
+        " nếu là đính chính, gửi lại với correction: true",
+        "ballots_valid is lower than the accepted result of {as_of} ({valid:,});"
+        " resend with data.correction true if it corrects it",
+    ),
+    "regression.data.stage": (
+        "Đơn vị đã có kết quả chính thức lúc {as_of}; muốn sửa, gửi lại với correction: true",
+        "The unit's final result of {as_of} is accepted; resend with data.correction true"
+        " to correct it",
+    ),
     "rate_limited.*.reports": (
         "Gửi quá nhanh; chờ vài giây rồi gửi lại",
         "Too many reports from this token; wait a few seconds and resend",

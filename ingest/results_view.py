@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ingest.candidates import Unit
-from ingest.law import Outcome, composition
+from ingest.candidates import BALLOT_YEAR, Unit
+from ingest.law import Count, Outcome, composition, decide
 
 Confirmations = Mapping[str, bool | None]
 """Candidate id → the Council's decision (absent or None: no decision yet)."""
@@ -108,3 +108,38 @@ def results_summary(
         "seats_filled": counts["elected"],
         "composition": dict(counts),
     }
+
+
+def unit_state(
+    unit: Unit,
+    latest: Mapping[str, Any] | None,
+    confirmed: Confirmations | None = None,
+    election_year: int = BALLOT_YEAR,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A unit's §5 entry and its tally — `results_summary` of this unit alone — from its
+    latest result as stored (`{"as_of": ISO text, "data": the report's data}`, or None
+    while waiting) and the Council's decisions. Every field of a tally is a count, so the
+    national summary is the sum of the units' tallies (what the database adds up)."""
+    ballot = [(c.id, c.birth_year) for c in unit.candidates]
+    if latest is None:
+        outcome = decide(unit.seats, ballot, None)
+        entry = unit_result(unit, outcome, confirmed=confirmed)
+    else:
+        data = latest["data"]
+        count = Count(
+            votes=data["votes"],
+            ballots_valid=data["ballots_valid"],
+            stage=data.get("stage", "provisional"),
+        )
+        outcome = decide(unit.seats, ballot, count)
+        entry = unit_result(
+            unit,
+            outcome,
+            as_of=datetime.fromisoformat(latest["as_of"]),
+            ballots_valid=data["ballots_valid"],
+            ballots_invalid=data.get("ballots_invalid"),
+            areas_counted=data.get("areas_counted"),
+            areas_total=data.get("areas_total"),
+            confirmed=confirmed,
+        )
+    return entry, results_summary([(unit, outcome)], election_year, confirmed)

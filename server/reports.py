@@ -29,7 +29,7 @@ from ingest.errors import (
     auth_failed,
     unavailable,
 )
-from ingest.messages import Report, check_report, turnout_figures
+from ingest.messages import Report, check_report, check_result, turnout_figures
 from server import store
 from server.revocation import Revocations
 from server.settings import Settings, utc_now
@@ -169,6 +169,8 @@ class Desk:
             registered=self.registered[province],
             future_slack=self.settings.future_slack,
         )
+        if report.kind == "result":
+            check_result(report, province)
         if bearer.role == "bureau" and province != bearer.province:
             raise Forbidden.of("province", id=report.id, own=bearer.province, province=province)
         voted = registered = pct = None
@@ -230,7 +232,12 @@ class Desk:
             raise Invalid.of("id", "reused", id=report.id, seq=out.seq)
         if out.outcome == "regression":
             prev = out.detail or {}
-            raise Regression.of(
-                "data.voted", id=report.id, as_of=prev.get("as_of"), voted=prev.get("voted")
-            )
+            when = prev.get("as_of")
+            if prev.get("field") == "data.stage":
+                raise Regression.of("data.stage", id=report.id, as_of=when)
+            if prev.get("field") == "data.ballots_valid":
+                raise Regression.of(
+                    "data.ballots_valid", id=report.id, as_of=when, valid=prev.get("valid")
+                )
+            raise Regression.of("data.voted", id=report.id, as_of=when, voted=prev.get("voted"))
         raise RateLimited.of(None, "reports", id=report.id)

@@ -1,7 +1,7 @@
 """`/api/openapi.json` stays in step with the code: valid OpenAPI 3.1, every public JSON
-route of the app documented (and nothing documented that is not served, but the §5 paths
-published ahead), each schema its model's current JSON Schema, and what the real server
-sends valid against the published schemas (a partner's view, with plain JSON Schema)."""
+route of the app documented (and nothing documented that is not served), each schema its
+model's current JSON Schema, and what the real server sends valid against the published
+schemas (a partner's view, with plain JSON Schema)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.routing import Route
 
 from ingest import messages, outgoing
-from ingest.openapi import PAGE_ROUTES, REF, RESULTS_PATHS, openapi_document
+from ingest.openapi import PAGE_ROUTES, REF, openapi_document
 from server.app import create_app
 from tests import conftest
 from tests.conftest import bureau, report
@@ -61,11 +61,9 @@ def test_every_public_json_route_is_documented_with_its_methods():
         assert not missing, f"{path}: {sorted(missing)} served but not documented"
 
 
-def test_every_documented_path_is_served_except_the_results_published_ahead():
+def test_every_documented_path_is_served():
     served = served_routes()
     for path, operations in openapi_document()["paths"].items():
-        if path in RESULTS_PATHS:
-            continue
         assert path in served, f"{path} is documented but the app does not serve it"
         extra = set(operations) & HTTP_METHODS - served[path]
         assert not extra, f"{path}: {sorted(extra)} documented but not served"

@@ -4,6 +4,9 @@
     clock.py    the election clock's replay setting
     tokens.py   tokens and their bearers
     reports.py  the report log, editors' actions, reading reports back, the reset
+    results.py  results (§5): accepting a count under the law, the Council's decisions,
+                the count now or at a moment
+    outcome.py  what the writer answered for one report
     feed.py     the change counter and the feed table
     picture.py  the picture now or at a moment, timelines, re-votes at a moment
     desk.py     the review queue, current turnout reports, official figures
@@ -39,6 +42,7 @@ from server.store.feed import (
     last_seq,
     last_seqs,
 )
+from server.store.outcome import Outcome
 from server.store.photos import (
     PhotoLimits,
     PhotoUsage,
@@ -55,7 +59,6 @@ from server.store.picture import (
     timeline,
 )
 from server.store.reports import (
-    Outcome,
     accept_batch,
     apply_action,
     audit_log,
@@ -65,6 +68,7 @@ from server.store.reports import (
     reports_of_token,
     reset_reports,
 )
+from server.store.results import Decision, record_decision, results_body
 from server.store.sessions import (
     Attempt,
     Session,
@@ -134,6 +138,9 @@ __all__ = [
     "revoked_among",
     "revotes_at",
     "seed_provinces",
+    "Decision",
+    "record_decision",
+    "results_body",
     "session_bearer",
     "session_hash",
     "set_election_clock",

@@ -17,6 +17,7 @@ import asyncpg
 
 from ingest.errors import unavailable
 from ingest.fixtures import Province
+from server.store.results import seed_units
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -105,7 +106,8 @@ REFRESH_STATE = """
 
 
 async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]) -> None:
-    """Make the provinces table match the configured election, then refresh the picture."""
+    """Make the provinces and units tables match the configured election, then refresh the
+    picture and the results."""
     async with conn.transaction():
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         await conn.executemany(
@@ -120,6 +122,7 @@ async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]
                FROM provinces ON CONFLICT (code) DO NOTHING"""
         )
         await conn.execute(REFRESH_STATE)
+        await seed_units(conn)
 
 
 async def registered_defaults(conn: asyncpg.Connection) -> dict[str, int]:

@@ -5,29 +5,43 @@ rehearsal reset."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from server.store import results
 from server.store.db import REFRESH_STATE
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    outcome: str
-    seq: int | None
-    detail: dict | None
+from server.store.outcome import Outcome
 
 
 async def accept_batch(
-    conn: asyncpg.Connection, items: list[dict], rehearsal: bool
+    conn: asyncpg.Connection,
+    items: list[dict],
+    rehearsal: bool,
 ) -> list[Outcome]:
     """Accept reports in one transaction (see `accept_batch` in migrations/001, and 005 for
     its token check: outcome 'revoked' when an item's token is revoked); each item has the
-    keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings)."""
-    rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", items, rehearsal)
-    return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
+    keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings).
+
+    Results (§5) go through `results.accept_result` in the same transaction (the law is
+    Python); a batch without one stays a single statement."""
+    plain = [i for i in items if i["kind"] != "result"]
+    if len(plain) == len(items):
+        rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", items, rehearsal)
+        return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
+    answers: dict[int, Outcome] = {}
+    async with conn.transaction():
+        if plain:
+            rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", plain, rehearsal)
+            at = [n for n, i in enumerate(items) if i["kind"] != "result"]
+            answers.update(
+                (n, Outcome(r["outcome"], r["seq"], r["detail"]))
+                for n, r in zip(at, rows, strict=True)
+            )
+        for n, item in enumerate(items):
+            if item["kind"] == "result":
+                answers[n] = await results.accept_result(conn, item, rehearsal)
+    return [answers[n] for n in range(len(items))]
 
 
 async def apply_action(
@@ -40,17 +54,30 @@ async def apply_action(
     why: str | None,
     rehearsal: bool,
 ) -> Outcome:
-    """verify / publish / retract / annotate one report (migrations/002), audited."""
-    row = await conn.fetchrow(
-        "SELECT * FROM apply_action($1::uuid, $2, $3, $4, $5, $6)",
-        report_id,
-        action,
-        token_id,
-        actor,
-        why,
-        rehearsal,
-    )
-    return Outcome(row["outcome"], row["seq"], None)
+    """verify / publish / retract / annotate one report (migrations/002), audited. A result
+    published or retracted is recomputed under the law in the same transaction (008)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT * FROM apply_action($1::uuid, $2, $3, $4, $5, $6)",
+            report_id,
+            action,
+            token_id,
+            actor,
+            why,
+            rehearsal,
+        )
+        if row["outcome"] != "recompute":
+            return Outcome(row["outcome"], row["seq"], None)
+        seq = await results.finish_action(
+            conn,
+            report_id,
+            action,
+            token_id=token_id,
+            actor=actor,
+            why=why,
+            rehearsal=rehearsal,
+        )
+    return Outcome("done", seq, None)
 
 
 async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
@@ -70,8 +97,12 @@ async def reset_reports(conn: asyncpg.Connection) -> int:
     async with conn.transaction():
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         count = await conn.fetchval("SELECT count(*) FROM reports")
-        await conn.execute("TRUNCATE reports, feed CASCADE")
+        await conn.execute("TRUNCATE reports, feed, confirmations CASCADE")
         await conn.execute(REFRESH_STATE)
+        await conn.execute(
+            """UPDATE unit_state SET public = waiting, internal = waiting,
+                      public_tally = waiting_tally, internal_tally = waiting_tally"""
+        )
         await conn.execute("UPDATE counter SET public_seq = seq")
         await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
         await conn.execute("SELECT set_election_clock(NULL, 1, NULL)")
