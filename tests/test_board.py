@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -22,10 +23,12 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Page, expect
 
-from dashboards import i18n
+from dashboards import figures, i18n
+from ingest import fixtures as fx
 from ingest import scenario, simulate
 from ingest.fixtures import provinces
 from server.board import page as board
+from server.board import slides
 from tests.conftest import (
     ARTIFACTS,
     MS,
@@ -39,6 +42,7 @@ from tests.conftest import (
     serve_in_loop,
     with_db,
 )
+from tests.test_figures import fake_picture
 
 pytestmark = pytest.mark.browser
 
@@ -121,6 +125,101 @@ OVERFLOW_JS = """() => {
 }"""
 
 
+TEXT_CUT_JS = """() => {
+  // Text that is cut: an HTML element whose text overflows its box or a clipping ancestor,
+  // or leaves the board; an SVG text (Plotly) outside its figure or its clip region, or
+  // overlapping another. Free text from bureaus (notes, captions, units) is clamped by
+  // design, and the ticker crawls: both are left out. Returns what is cut; [] when all fits.
+  const bad = [];
+  const board = document.getElementById("board");
+  const B = board.getBoundingClientRect();
+  const doc = document.documentElement;
+  if (doc.scrollWidth > innerWidth + 1 || doc.scrollHeight > innerHeight + 1)
+    bad.push("page scrolls");
+  const FREE = ".note-text, .photo-caption, .cell, .crawl, .watermark";
+  const shown = (el) => {
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.display === "none" || cs.visibility === "hidden" || cs.opacity === "0") return false;
+    }
+    return true;
+  };
+  const inside = (r, c, tol = 1) =>
+    r.left >= c.left - tol && r.right <= c.right + tol
+    && r.top >= c.top - tol && r.bottom <= c.bottom + tol;
+  const name = (el) => (el.id ? "#" + el.id : (el.getAttribute("class") || el.tagName))
+    + ": " + el.textContent.trim().slice(0, 50);
+  // --- HTML text
+  for (const el of board.querySelectorAll("*")) {
+    if (el.closest("svg") || el.closest(FREE) || !shown(el)) continue;
+    const texts = [...el.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!texts.length) continue;
+    const cs = getComputedStyle(el);
+    if (cs.display !== "inline" && (el.scrollWidth > el.clientWidth + 1 ||
+        (cs.overflowY !== "visible" && el.scrollHeight > el.clientHeight + 1))) {
+      bad.push("overflows " + name(el));
+      continue;
+    }
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const r = range.getBoundingClientRect();
+    if (!r.width) continue;
+    if (!inside(r, B)) { bad.push("off the board " + name(el)); continue; }
+    for (let a = el.parentElement; a && a !== board.parentElement; a = a.parentElement) {
+      const acs = getComputedStyle(a);
+      if (acs.overflowX !== "visible" || acs.overflowY !== "visible") {
+        if (!inside(r, a.getBoundingClientRect())) { bad.push("clipped " + name(el)); break; }
+      }
+    }
+  }
+  // --- SVG text in the figures
+  const boxes = [];
+  for (const plot of board.querySelectorAll(".slide.active .plot, .slide.active .js-plotly-plot")) {
+    const P = plot.getBoundingClientRect();
+    for (const t of plot.querySelectorAll("text")) {
+      if (!t.textContent.trim() || !shown(t)) continue;
+      const r = t.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      if (!inside(r, P)) { bad.push("outside its figure " + name(t)); continue; }
+      for (let a = t; a && a !== plot; a = a.parentElement) {
+        const clip = a.getAttribute && a.getAttribute("clip-path");
+        if (!clip) continue;
+        const m = /#([^'")]+)/.exec(clip);
+        const cp = m && document.getElementById(m[1]);
+        const shape = cp && cp.querySelector("rect");
+        if (!shape) continue;
+        // The clip rectangle is in the user space of the element that names it.
+        const ctm = a.getScreenCTM();
+        const num = (k) => parseFloat(shape.getAttribute(k)) || 0;
+        const p1 = new DOMPoint(num("x"), num("y")).matrixTransform(ctm);
+        const p2 = new DOMPoint(num("x") + num("width"), num("y") + num("height"))
+          .matrixTransform(ctm);
+        const c = {
+          left: Math.min(p1.x, p2.x), right: Math.max(p1.x, p2.x),
+          top: Math.min(p1.y, p2.y), bottom: Math.max(p1.y, p2.y),
+        };
+        if (!inside(r, c)) { bad.push("clipped " + name(t)); break; }
+      }
+      boxes.push([t, r]);
+    }
+  }
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i], [b, rb] = boxes[j];
+      // A text's box runs from the font's ascent to its descent: the ink is about the
+      // middle 70 % of it, so boxes may touch by their edges without the letters doing so.
+      const ia = 0.15 * ra.height, ib = 0.15 * rb.height;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom - ia, rb.bottom - ib) - Math.max(ra.top + ia, rb.top + ib);
+      if (w > 2 && h > 1) bad.push("overlap " + name(a) + " / " + name(b));
+    }
+  return bad;
+}"""
+"""Every piece of text on the board, checked as a newsroom would look at it: none cut by its
+box, a clipping ancestor or the board's edge, and no two texts of a figure on top of each
+other. [] when all is whole."""
+
+
 FONTS_JS = """async () => {
   // Vietnamese diacritics drawn with the vendored Noto Sans, not a fallback font.
   const sample = "Tỷ lệ cử tri đi bầu cả nước";
@@ -140,6 +239,40 @@ def test_slides_and_seconds_from_the_url():
     ]
     assert [s["name"] for s in board.parse_slides("", 12)] == list(board.SLIDES)
     assert board.parse_slides("map:0", 12) == [{"name": "map", "seconds": 1}]
+
+
+def test_the_strip_map_sets_the_regions_and_extremes_beside_the_map():
+    """On the strip the map takes the band's left and its figures the rest: each region's
+    turnout (its provinces' voters over their registered voters), the highest and the
+    lowest province, in type larger than the map's; the archipelagos' labels on two lines."""
+    picture = fake_picture()
+    fig = json.loads(slides.build_figure(picture, "map", "en", "strip"))
+    texts = [a["text"] for a in fig["layout"]["annotations"]]
+    index = fx.province_index()
+    for region in figures.REGIONS:
+        rows = [
+            p
+            for p in picture["provinces"]
+            if p["turnout_pct"] is not None and index[p["code"]].region3 == region
+        ]
+        share = 100 * sum(p["voted"] for p in rows) / sum(p["registered"] for p in rows)
+        name = i18n.region_name(region, "en")
+        at = next(i for i, t in enumerate(texts) if t.endswith(f"</span> {name}"))
+        assert texts[at + 1] == f"<b>{pct(share, 'en')}</b>", (region, texts)
+    ranked = sorted(
+        (p for p in picture["provinces"] if p["turnout_pct"] is not None),
+        key=lambda p: -p["turnout_pct"],
+    )
+    for p in (ranked[0], ranked[-1]):
+        name = i18n.province_name(p["code"], "en")
+        at = next(i for i, t in enumerate(texts) if t.endswith(f"</span> {name}"))
+        assert texts[at + 1] == f"<b>{pct(p['turnout_pct'], 'en')}</b>"
+    map_right = fig["layout"]["geo"]["domain"]["x"][1]
+    beside = [a for a in fig["layout"]["annotations"] if a["text"].startswith("<")]
+    assert map_right < 0.4 and all(a["x"] > map_right + 0.1 for a in beside)
+    assert min(a["font"]["size"] for a in beside) > 2 * 11
+    islands = [t for t in fig["data"] if t["type"] == "scattergeo" and t["mode"] == "text"]
+    assert len(islands) == 2 and all("<br>(" in t["text"][0] for t in islands)
 
 
 async def test_items_api_is_public_only_and_refuses_bad_input(server):
@@ -641,6 +774,7 @@ async def test_screenshots_of_every_slide(day, browser, layout):
             for slide in board.SLIDES:
                 await show(page, slide)
                 assert await page.evaluate(OVERFLOW_JS) == [], (layout, lang, slide)
+                assert await page.evaluate(TEXT_CUT_JS) == [], (layout, lang, slide)
                 await page.screenshot(path=SHOTS / f"{layout}-{lang}-{slide}.png")
             await expect(page.locator("#revotes tbody tr").first).to_be_attached()
             await expect(page.locator(".tile.nodata")).to_have_count(0)

@@ -39,9 +39,16 @@ def region_completion(picture: Picture) -> dict[str, dict[str, int]]:
 
 
 def completion_by_region(
-    picture: Picture, lang: str = "vi", size: Size = "web", *, scale: float | None = None
+    picture: Picture,
+    lang: str = "vi",
+    size: Size = "web",
+    *,
+    band: bool = False,
+    scale: float | None = None,
 ) -> go.Figure:
-    """Polling areas done / total for each region, and the national figure as given."""
+    """Polling areas done / total for each region, and the national figure as given.
+    `band` (a wide, low band: the wall board's strip) drops the axis title and sets the
+    regions in larger type."""
     width, height = size_px(size)
     s = scale or scale_of(width, height)
     regions = region_completion(picture)
@@ -130,13 +137,13 @@ def completion_by_region(
     )
     fig.update_xaxes(range=[0, 100], title=label("axis_areas_pct", lang), gridcolor="#e6e6e6")
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=round(15 * s)), ticksuffix="  ")
+    margin = {"l": 230, "b": 80, "t": 120}
+    if band:
+        fig.update_xaxes(title=None)
+        fig.update_yaxes(tickfont=dict(size=round(17 * s)))
+        fig.update_traces(textfont_size=round(16 * s), selector=dict(type="bar"))
+        fig.update_layout(legend_font_size=round(15 * s))
+        margin = {"l": 250, "b": 50, "t": 34, "r": 24}
     return base_figure(
-        fig,
-        picture,
-        lang,
-        size,
-        "completion",
-        "chart_completion",
-        margin={"l": 230, "b": 80, "t": 120},
-        scale=scale,
+        fig, picture, lang, size, "completion", "chart_completion", margin=margin, scale=scale
     )

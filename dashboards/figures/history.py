@@ -31,12 +31,15 @@ def history(
     size: Size = "web",
     *,
     live_term: str | None = "XV",
+    band: bool = False,
     scale: float | None = None,
 ) -> go.Figure:
     """Turnout at NA elections I–XV, with the live national figure as a highlighted bar.
 
     `live_term` is the term the picture is tracking: its historic bar is replaced by the
-    live one (None keeps every historic bar and adds the live one after them)."""
+    live one (None keeps every historic bar and adds the live one after them). `band` (a
+    wide, low band: the wall board's strip) goes without legend and axis titles, which
+    the live bar's own label and the slide's title make unnecessary there."""
     width, height = size_px(size)
     s = scale or scale_of(width, height)
     rows = [h for h in fx.na_history() if h["term_roman"] != live_term]
@@ -109,15 +112,15 @@ def history(
         categoryorder="array",
         categoryarray=[*x, live_name],
     )
+    margin = {"l": 70, "b": 90, "t": 120}
+    if band:
+        fig.update_layout(showlegend=False)
+        fig.update_xaxes(title=None, tickfont=dict(size=round(16 * s)))
+        fig.update_yaxes(title=None)
+        fig.update_traces(textfont_size=round(15 * s), selector=dict(name=label("history", lang)))
+        margin = {"l": 44, "b": 50, "t": 30, "r": 24}
     return base_figure(
-        fig,
-        picture,
-        lang,
-        size,
-        "history",
-        "chart_history",
-        margin={"l": 70, "b": 90, "t": 120},
-        scale=scale,
+        fig, picture, lang, size, "history", "chart_history", margin=margin, scale=scale
     )
 
 

@@ -1,5 +1,7 @@
 """The turnout map: a choropleth of the 63 provinces, Hoàng Sa and Trường Sa labelled,
-and the national headline beside it."""
+and the national headline beside it; on a band (the wall board's LED strip, 1920×360),
+the map at the left and the regions' turnout and the highest and lowest province beside
+it, in type that reads from afar."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from dashboards.figures.frame import (
     MAP_DOMAIN_FACTOR,
     MUTED,
     NO_DATA_GREY,
+    REGIONS,
     Picture,
     Size,
     base_figure,
@@ -101,12 +104,15 @@ def turnout_map(
     *,
     show_archipelagos: bool = True,
     headline: bool = True,
+    band: bool = False,
     scale: float | None = None,
 ) -> go.Figure:
     """Choropleth of turnout by province, Hoàng Sa and Trường Sa included (fitbounds).
 
     Two choropleth traces: reported provinces on the viridis scale with a colour bar, and
-    provinces without a figure in grey under a "no data" legend entry."""
+    provinces without a figure in grey under a "no data" legend entry. `band` lays the
+    figure out for a wide, low band (`_band_layout`): no title room, the map at the left,
+    the archipelagos' labels on two lines, the regions and the extremes beside it."""
     width, height = size_px(size)
     s = scale or scale_of(width, height)
     low, high = color_range(picture)
@@ -174,13 +180,26 @@ def turnout_map(
                     lon=[sum(lons) / len(lons)],
                     lat=[max(lats) + 0.35],
                     mode="text",
-                    text=[label(key, lang)],
+                    text=[label(key, lang).replace(" (", "<br>(", 1) if band else label(key, lang)],
                     textposition="top center",
                     textfont=dict(size=round(11 * s), color=MUTED),
                     hoverinfo="skip",
                     showlegend=False,
                 )
             )
+    if band:
+        _band_layout(fig, picture, lang, width, height, s)
+        return base_figure(
+            fig,
+            picture,
+            lang,
+            size,
+            "map",
+            "chart_map",
+            credit=label("map_credit", lang),
+            margin=BAND_MARGIN,
+            scale=scale,
+        )
     # The map keeps its shape: it takes the height of the plot area and the width that
     # goes with it (at most 80 %); colour bar and legend sit just right of it, and on wide
     # sizes the national headline (as given) fills the space beyond.
@@ -294,3 +313,206 @@ def _national_headline(
             font=dict(size=round(size * s), color=color),
         )
         y -= (size * 1.45 + 6) * s / plot_h
+
+
+# --- on a band -------------------------------------------------------------------------
+
+BAND_MARGIN = {"t": 6, "b": 30, "l": 12, "r": 12}
+"""A band's margins at scale 1: no title (the board shows it), the source line below."""
+BAND_KEY_W = 160
+"""Pixels (at scale 1) for the colour bar, its title and the "no data" key."""
+BAND_GAP = 28
+"""Pixels (at scale 1) between the band's columns."""
+ISLAND_FONT = 11
+"""The archipelagos' labels' type size at scale 1."""
+HEADING = 0.62
+"""A band column's heading, in proportion to its rows' type."""
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough width in pixels of one line of `text` in Noto Sans at `size` px: wide
+    (CJK) characters take a full em, the others about 0.58 of one (bold digits, capitals:
+    a little generous, so that what is estimated to fit does)."""
+    return size * sum(1.0 if ord(ch) >= 0x2E80 else 0.58 for ch in text)
+
+
+def region_turnout(picture: Picture) -> dict[str, float | None]:
+    """Turnout per North / Central / South: the voters over the registered voters of the
+    region's provinces that have reported (None for a region without any)."""
+    index = fx.province_index()
+    sums = {r: [0, 0] for r in REGIONS}
+    for p in reported(picture):
+        prov = index.get(p["code"])
+        if prov is None or prov.region3 not in sums or p.get("voted") is None:
+            continue
+        sums[prov.region3][0] += p["voted"]
+        sums[prov.region3][1] += p.get("registered") or prov.registered
+    return {r: (100 * v / n if n else None) for r, (v, n) in sums.items()}
+
+
+@cache
+def map_bounds() -> tuple[float, float, float, float]:
+    """West, east, south and north ends of the map's shapes, in degrees."""
+    points: list[list[float]] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            points.append(coords)
+        else:
+            for c in coords:
+                walk(c)
+
+    for f in fx.geometry()["features"]:
+        walk(f["geometry"]["coordinates"])
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return min(lons), max(lons), min(lats), max(lats)
+
+
+def _merc(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _label_room(fig: go.Figure, plot_h: float, s: float) -> float:
+    """Degrees of longitude to add east of the map so that the archipelagos' labels,
+    centred on islands near its east edge, stay inside the map's frame (Plotly clips
+    them at its edge): an invisible point that far east joins the fitted bounds."""
+    _, east, south, north = map_bounds()
+    px_per_rad = 0.9 * plot_h / (_merc(north) - _merc(south))
+    room = 0.0
+    for trace in fig.data:
+        if trace.type == "scattergeo" and trace.mode == "text":
+            widest = max(text_width(line, ISLAND_FONT * s) for line in trace.text[0].split("<br>"))
+            lon = trace.lon[0]
+            room = max(room, lon + math.degrees(widest / 2 / px_per_rad) - east)
+    return room
+
+
+def _band_layout(
+    fig: go.Figure, picture: Picture, lang: str, width: int, height: int, s: float
+) -> None:
+    """The map at the left at the band's full height, its colour bar and "no data" key just
+    right of it, then two columns in large type: the turnout of each region, and the
+    province with the highest and the one with the lowest turnout (a coloured square on
+    the map's scale before each name). The type is as large as the longest row allows."""
+    m = {k: v * s for k, v in BAND_MARGIN.items()}
+    plot_w, plot_h = width - m["l"] - m["r"], height - m["t"] - m["b"]
+    room = _label_room(fig, plot_h, s)
+    west, east, _, _ = map_bounds()
+    if room > 0:
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[east + room],
+                lat=[16.0],
+                mode="markers",
+                marker=dict(size=1, opacity=0),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    map_w = MAP_DOMAIN_FACTOR * map_aspect() * plot_h * (1 + room / (east - west))
+    frac = min(0.4, map_w / plot_w)
+    fig.update_geos(
+        fitbounds="locations",
+        visible=False,
+        projection_type="mercator",
+        bgcolor="#ffffff",
+        domain=dict(x=[0, frac], y=[0, 1]),
+    )
+    key_x = frac + 6 * s / plot_w
+    fig.data[0].colorbar.update(
+        x=key_x, xanchor="left", y=1, yanchor="top", len=0.62, title_font_size=round(14 * s)
+    )
+    fig.update_layout(
+        legend=dict(
+            x=key_x,
+            xanchor="left",
+            y=0.02,
+            yanchor="bottom",
+            bgcolor="rgba(0,0,0,0)",
+            itemsizing="constant",
+            font=dict(size=round(14 * s)),
+        ),
+        dragmode=False,
+    )
+    low, high = color_range(picture)
+    no_data = label("no_data_short", lang)
+
+    def row(name: str, value: float | None) -> tuple[str, str, str]:
+        color = NO_DATA_GREY if value is None else turnout_color(value, low, high)
+        shown = i18n.fmt_pct(value, lang) if value is not None else no_data
+        return (f"<span style='color:{color}'>■</span> {name}", name, shown)
+
+    ranked = sorted(reported(picture), key=lambda p: (-p["turnout_pct"], p["code"]))
+    regions = [row(i18n.region_name(r, lang), v) for r, v in region_turnout(picture).items()]
+    top = [row(i18n.province_name(p["code"], lang), p["turnout_pct"]) for p in ranked[:1]]
+    bottom = [row(i18n.province_name(p["code"], lang), p["turnout_pct"]) for p in ranked[1:][-1:]]
+    # Three rows under a heading: the regions; the highest in the first row and the
+    # lowest in the third, each under its heading.
+    columns = [
+        [(label("resb_by_region", lang), 0), *((r, i) for i, r in enumerate(regions, 1))],
+        [
+            (label("leaders", lang), 0),
+            (top[0] if top else (no_data, no_data, ""), 1),
+            (label("laggards", lang), 3),
+            (bottom[0] if bottom else (no_data, no_data, ""), 3),
+        ],
+    ]
+    # The widest row of each column sets its share of the room, and the largest type
+    # (at most 30 px at scale 1) with which both columns fit.
+    start = frac * plot_w + BAND_KEY_W * s
+    room_px = plot_w - start - 2 * BAND_GAP * s
+
+    def need(rows: list, size: float) -> float:
+        return max(
+            text_width("■ " + r[1], size) + text_width(r[2], size * 1.07) + BAND_GAP * s
+            if isinstance(r, tuple)
+            else text_width(r, size * HEADING)
+            for r, _ in rows
+        )
+
+    size = 30 * s
+    while size > 12 and need(columns[0], size) + need(columns[1], size) > room_px:
+        size -= 1
+    widths = [need(c, size) for c in columns]
+    spare = (room_px - sum(widths)) / 2
+    heading_h = HEADING * size * 1.5
+    slot = min((plot_h - heading_h) / 3, 1.9 * size)
+    left = start + BAND_GAP * s
+    for rows, col_w in zip(columns, widths, strict=True):
+        right = left + col_w + spare
+        for r, row in rows:
+            common = dict(xref="paper", yref="paper", showarrow=False)
+            if not isinstance(r, tuple):  # a heading: at the top, or just above its row
+                y = 1 if row == 0 else 1 - (heading_h + (row - 1) * slot) / plot_h
+                fig.add_annotation(
+                    text=r,
+                    x=left / plot_w,
+                    y=y,
+                    xanchor="left",
+                    yanchor="top" if row == 0 else "bottom",
+                    font=dict(size=round(size * HEADING), color=MUTED),
+                    **common,
+                )
+                continue
+            y = 1 - (heading_h + (row - 1) * slot + (slot - 1.4 * size) / 2) / plot_h
+            fig.add_annotation(
+                text=r[0],
+                x=left / plot_w,
+                y=y,
+                xanchor="left",
+                yanchor="top",
+                font=dict(size=round(size), color=INK),
+                **common,
+            )
+            if not r[2]:
+                continue
+            fig.add_annotation(
+                text=f"<b>{r[2]}</b>",
+                x=(right - BAND_GAP * s / 2) / plot_w,
+                y=y,
+                xanchor="right",
+                yanchor="top",
+                font=dict(size=round(size * 1.07), color=INK),
+                **common,
+            )
+        left = right + BAND_GAP * s

@@ -51,11 +51,13 @@ def ranking(
     *,
     mode: str = "leaders_laggards",
     n: int = 10,
+    band: bool = False,
     scale: float | None = None,
 ) -> go.Figure:
     """Leaders and laggards (the `n` highest and lowest turnouts side by side), or with
     `mode="full"` every reporting province in one bar chart. Provinces without a figure
-    are left out and counted in the subtitle."""
+    are left out and counted in the subtitle. `band` (a wide, low band: the wall board's
+    strip) drops the axis title and sets names and figures in larger type."""
     width, height = size_px(size)
     s = scale or scale_of(width, height)
     low, high = color_range(picture)
@@ -92,13 +94,12 @@ def ranking(
         fig.update_yaxes(showticklabels=False, showgrid=False)
     fig.update_layout(bargap=0.25)
     fig.update_xaxes(gridcolor="#e6e6e6", zeroline=False)
+    margin = {"l": 150, "b": 80, "t": 110}
+    if band:
+        fig.update_xaxes(title=None)
+        fig.update_yaxes(tickfont=dict(size=round(17 * s)))
+        fig.update_traces(textfont_size=round(16 * s))
+        margin = {"l": 170, "b": 50, "t": 32, "r": 24}
     return base_figure(
-        fig,
-        picture,
-        lang,
-        size,
-        "ranking",
-        "chart_ranking",
-        margin={"l": 150, "b": 80, "t": 110},
-        scale=scale,
+        fig, picture, lang, size, "ranking", "chart_ranking", margin=margin, scale=scale
     )

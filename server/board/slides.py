@@ -40,24 +40,24 @@ def build_figure(picture: dict, name: str, lang: str, layout: str) -> str:
     the TEST mark itself, so the figure goes without its title and badge."""
     spec = LAYOUTS[layout]
     scale = spec["scale"]
+    band = layout == "strip"
     options: dict[str, Any] = {"scale": scale}
     if name == "map":
         options["headline"] = False
     elif name == "ranking":
         options["n"] = spec["ranking_n"]
+    if band:
+        options["band"] = True
     picture = {**picture, "at": None, "rehearsal": False}
     width, height = spec["figure"]
     fig = figures.build(name, picture, lang, (width, height), **options)
-    top = {"map": 12, "ranking": 40, "completion": 48, "history": 48}[name] * scale
-    fig.update_layout(title=None, margin_t=top)
-    if name == "map":
-        _refit_map(fig, width, height, scale)
-        if layout == "strip":
-            # So small a map clips a long label centred on the easternmost islands: the
-            # archipelagos' labels go on two lines ("QĐ. Trường Sa" / "(Khánh Hòa)").
-            for trace in fig.data:
-                if trace.type == "scattergeo" and trace.mode == "text":
-                    trace.text = [t.replace(" (", "<br>(", 1) for t in trace.text]
+    if band:
+        fig.update_layout(title=None)  # a band's figure keeps its own (small) top margin
+    else:
+        top = {"map": 12, "ranking": 40, "completion": 48, "history": 48}[name] * scale
+        fig.update_layout(title=None, margin_t=top)
+        if name == "map":
+            _refit_map(fig, width, height, scale)
     return pio.to_json(fig, validate=False)
 
 
