@@ -232,6 +232,12 @@ class Hub:
         """The last seq of the last frame broadcast to each audience: where every viewer
         of its lane stands."""
         self.published = 0
+        self.newest = 0
+        """The newest seq this process knows was committed: its own commits at once, other
+        processes' when the reader publishes them (what the read path's bodies check)."""
+        self.resets = 0
+        """How many `votewire reset`s this process has heard of (the picture empties while
+        `seq` continues, so a body kept for a seq is stale after one)."""
         self._event = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.fanout_seconds = fanout_seconds
@@ -244,6 +250,7 @@ class Hub:
     async def start(self) -> None:
         async with store.acquire(self.pool, self.timeout) as conn:
             self.published, public = await store.last_seqs(conn)
+        self.newest = self.published
         self.lane_last = {"internal": self.published, "public": public}
         await self.wakeup.start(self._notified)
         self._task = asyncio.create_task(self._run(), name="votewire-fanout")
@@ -260,6 +267,7 @@ class Hub:
 
     def _notified(self, payload: str | None) -> None:
         if payload == "reset":  # `votewire reset`: every viewer starts again from a snapshot
+            self.resets += 1
             self.resync_all()
             self.lane_last = {a: None for a in AUDIENCES}  # known again at the next frame
         if payload is None or payload in self.notices:
@@ -304,6 +312,7 @@ class Hub:
 
     def committed(self, seq: int) -> None:
         """Called by this process after each commit: wakes the local reader at once."""
+        self.newest = max(self.newest, seq)
         self._event.set()
 
     def add(self, viewer: Viewer) -> None:
@@ -371,6 +380,7 @@ class Hub:
             if self.fanout_seconds:
                 self.fanout_seconds(time.perf_counter() - started)
             self.published = rows[-1]["seq"]
+            self.newest = max(self.newest, self.published)
             if len(rows) < 5000:
                 return
 
