@@ -19,15 +19,26 @@ it beside ours with the difference, and `by_hour` marks every official figure on
 Editors only (session cookie or editor bearer token), like every /editor endpoint: a PNG
 costs the server a browser render (about 0.2 s warm; the first one starts Chromium).
 
+The results' charts (issue 13 item 5) come from the public results of `at` (what
+`/api/results?at=` answers, `server.results.read_results`): `hemicycle`
+(`&dimension=gender|region|former_deputy`), `results_map`, `composition`, `unit`
+(`&unit=01-1`, required) in the same formats, and `winners` in CSV and JSON only: the
+elected (less those the Council did not confirm) with their attributes, unit, votes, %
+and confirmation. Their CSV and JSON are the numbers behind each chart; their "as of" is
+`at` when asked, else the latest `as_of` among the units they show (§6).
+
 The same from the shell (server/cli/exports.py):
 
     votewire chart map --at 15:00 -o map.png [--lang en] [--size social-square]
     votewire chart by_hour --at 19:00 --provinces 01,79 -o by_hour.svg
+    votewire chart hemicycle --at 2021-05-24T12:00 --dimension region -o seats.png
+    votewire chart unit --unit 01-1 -o unit.png; votewire chart winners -o winners.csv
     votewire summary --phase 2 [-o summary.html | -o summary.csv]
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
@@ -38,23 +49,52 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dashboards import export, figures, i18n
+from dashboards.figures.composition import CATEGORIES as COMPOSITION
+from dashboards.figures.composition import composition_series
+from dashboards.figures.results_map import declared_pct, province_progress
+from ingest import candidates
+from ingest import fixtures as fx
 from ingest.errors import Invalid, Unavailable
 from server import store
 from server.auth import requires
 from server.errors import not_found
 from server.jsonio import iso
 from server.picture import moment, read_picture
+from server.results import read_results
 from server.settings import Election
-from server.spreadsheet import BOM, picture_csv
+from server.spreadsheet import BOM, Sheet, picture_csv
 from server.state import Votewire, votewire
 
 CHART_FORMATS = ("png", "svg", "html", "csv", "json", "plotly")
 MAX_PROVINCES = 7
 OFFICIAL_MARKER = "#1f2328"
+RESULT_CHARTS = (*figures.RESULT_FIGURES, "winners")
+"""Charts drawn from the results (`/api/results`), not the turnout picture."""
+DATA_ONLY = {"winners": ("csv", "json")}
+"""Charts that are numbers only: their formats."""
+WINNER_FIELDS = (
+    "id",
+    "name",
+    "code",
+    "province",
+    "unit",
+    "gender",
+    "birth_year",
+    "ethnicity",
+    "party_member",
+    "former_deputy",
+    "religion",
+    "votes",
+    "pct",
+    "rank",
+    "confirmed",
+    "as_of",
+)
+"""The columns of `winners.csv` (and the keys of `winners.json`'s rows)."""
 
 
 def chart_names() -> tuple[str, ...]:
-    return tuple(figures.FIGURES)
+    return (*figures.FIGURES, *RESULT_CHARTS)
 
 
 def timeline_moments(election: Election, moment: datetime) -> list[datetime]:
@@ -240,7 +280,7 @@ def parse_codes(raw: str | None, known: Iterable[str]) -> tuple[str, ...]:
 
 
 def check_options(name: str, fmt: str, lang: str, size: str) -> None:
-    if name not in figures.FIGURES or fmt not in CHART_FORMATS:
+    if name not in chart_names() or fmt not in DATA_ONLY.get(name, CHART_FORMATS):
         raise not_found("chart")
     if lang not in i18n.LANGS:
         raise Invalid.of("lang")
@@ -256,11 +296,21 @@ async def chart(request: Request) -> Response:
     lang, size = q.get("lang", i18n.DEFAULT_LANG), q.get("size", "web")
     check_options(name, fmt, lang, size)
     at = moment(request)
-    codes = parse_codes(q.get("provinces"), app.provinces)
-    full = fmt == "json" or name in ("by_hour", "revotes")
-    picture = await chart_picture(app, at, codes, full=full)
-    body, media = await run_in_threadpool(render_chart, name, picture, lang, size, fmt, codes)
-    filename = export.filename(name, picture, lang, size, "json" if fmt == "plotly" else fmt)
+    if name in RESULT_CHARTS:
+        unit = parse_unit(q.get("unit")) if name == "unit" else None
+        dimension = parse_dimension(q.get("dimension"))
+        picture = await chart_results(app, at, unit)
+        body, media = await run_in_threadpool(
+            render_results_chart, name, picture, lang, size, fmt, unit, dimension
+        )
+        stem = f"{name}-{unit}" if unit else name
+    else:
+        codes = parse_codes(q.get("provinces"), app.provinces)
+        full = fmt == "json" or name in ("by_hour", "revotes")
+        picture = await chart_picture(app, at, codes, full=full)
+        body, media = await run_in_threadpool(render_chart, name, picture, lang, size, fmt, codes)
+        stem = name
+    filename = export.filename(stem, picture, lang, size, "json" if fmt == "plotly" else fmt)
     # A chart's HTML carries Plotly inline (a file that works offline); our pages' CSP
     # forbids inline scripts, so it is always a download, opened from the disk.
     disposition = "attachment" if q.get("download") == "1" or fmt == "html" else "inline"
@@ -274,6 +324,194 @@ async def chart(request: Request) -> Response:
             "X-Votewire-Seq": str(picture["seq"]),
         },
     )
+
+
+# --- the results' charts ------------------------------------------------------------------
+
+
+def parse_unit(raw: str | None) -> str:
+    """`unit=01-1`: a unit of the ballot (`invalid`, field `unit`, when missing or unknown)."""
+    if not raw:
+        raise Invalid.of("unit", "required")
+    code, _, number = raw.partition("-")
+    if not number.isdigit() or (code, int(number)) not in candidates.unit_index():
+        raise Invalid.of("unit", "value", detail=f"no unit {raw[:20]!r}: use code-unit, e.g. 01-1")
+    return f"{code}-{int(number)}"
+
+
+def parse_dimension(raw: str | None) -> str:
+    """`dimension=` of the hemicycle: gender (default), region or former_deputy."""
+    if raw in (None, ""):
+        return "gender"
+    if raw not in figures.DIMENSIONS:
+        raise Invalid.of("dimension", "value", detail=f"use one of {', '.join(figures.DIMENSIONS)}")
+    return raw
+
+
+async def chart_results(state: Votewire, at: datetime | None, unit: str | None = None) -> dict:
+    """The public results of `at` (as `/api/results?at=` gives them), "as of" `at` when
+    asked, else the latest `as_of` among the units the chart shows (`unit`: that one; all
+    otherwise), else the election clock (contract §6)."""
+    results = await read_results(state, internal=False, at=at)
+    results["rehearsal"] = state.settings.election.rehearsal  # the TEST badge
+    if at is None:
+        shown = [figures.find_unit(results, unit)] if unit else None
+        results["at"] = None
+        moment = figures.results_moment(results, shown)
+        results["at"] = moment or state.now_local().isoformat(timespec="seconds")
+    return results
+
+
+def winners(results: dict, lang: str = "vi") -> list[dict]:
+    """The elected of a results body, less those the Council did not confirm, in unit
+    order, with their attributes from the reference list (`WINNER_FIELDS`)."""
+    people = candidates.candidate_index()
+    out = []
+    for entry in results.get("units", ()):
+        for c in entry.get("candidates", ()):
+            if not c.get("elected") or c.get("confirmed") is False:
+                continue
+            person = people[c["id"]]
+            out.append(
+                {
+                    "id": c["id"],
+                    "name": c.get("name") or person.name,
+                    "code": entry["code"],
+                    "province": i18n.province_name(entry["code"], lang),
+                    "unit": entry["unit"],
+                    "gender": person.gender,
+                    "birth_year": person.birth_year,
+                    "ethnicity": person.ethnicity,
+                    "party_member": person.party_member,
+                    "former_deputy": person.former_deputy,
+                    "religion": person.religion,
+                    "votes": c.get("votes"),
+                    "pct": c.get("pct"),
+                    "rank": c.get("rank"),
+                    "confirmed": c.get("confirmed"),
+                    "as_of": entry.get("as_of"),
+                }
+            )
+    return out
+
+
+def _winners_rows(sheet: Sheet, results: dict, lang: str) -> None:
+    sheet.row(*WINNER_FIELDS)
+    for row in winners(results, lang):
+        sheet.row(*(row[f] for f in WINNER_FIELDS))
+
+
+def _map_rows(sheet: Sheet, results: dict, lang: str) -> None:
+    """One row per province (units in each status, % declared; empty while all wait),
+    then the nation's ("VN", from the summary as given)."""
+    fields = ("code", "name", "units", "declared", "supplementary", "counting", "waiting")
+    sheet.row(*fields, "declared_pct")
+    for code, row in province_progress(results).items():
+        sheet.row(
+            code, i18n.province_name(code, lang), *(row[f] for f in fields[2:]), declared_pct(row)
+        )
+    summary = results.get("summary") or {}
+    units, declared = summary.get("units_total"), summary.get("units_declared")
+    sheet.row(
+        export.NATIONAL_CODE,
+        i18n.label("national", lang),
+        units,
+        declared,
+        None,
+        None,
+        None,
+        100 * declared / units if units and declared is not None else None,
+    )
+
+
+def _composition_rows(sheet: Sheet, results: dict, lang: str) -> None:
+    """One row per term and category: the earlier Assemblies, then this count."""
+    sheet.row("term", "year", "now", "category", "label", "count", "pct", "deputies")
+    for x in composition_series(results):
+        deputies = (
+            ((results.get("summary") or {}).get("composition") or {}).get("elected")
+            if x["now"]
+            else x["row"]["deputies"]
+        )
+        for cat in COMPOSITION:
+            sheet.row(
+                x["row"]["term"],
+                x["row"]["year"],
+                x["now"],
+                cat,
+                i18n.label(f"res_comp_{cat}", lang),
+                x["counts"][cat],
+                x["shares"][cat],
+                deputies,
+            )
+
+
+def _unit_rows(sheet: Sheet, results: dict, unit: str, lang: str) -> None:
+    """The unit's candidates in rank order (ballot order while it waits)."""
+    entry = figures.find_unit(results, unit)
+    head = ("code", "unit", "status", "stage", "as_of", "ballots_valid", "seats")
+    cols = ("id", "name", "votes", "pct", "rank", "elected", "leading", "confirmed", "tie")
+    sheet.row(*head, *cols)
+    for c in entry["candidates"]:
+        sheet.row(
+            *(entry.get(f) for f in head),
+            *(c.get(f, False if f == "tie" else None) for f in cols),
+        )
+
+
+def results_csv(name: str, results: dict, lang: str, unit: str | None) -> str:
+    """The numbers behind a results chart, as CSV (server/spreadsheet.py's cells)."""
+    sheet = Sheet()
+    if name in ("winners", "hemicycle"):
+        _winners_rows(sheet, results, lang)
+    elif name == "results_map":
+        _map_rows(sheet, results, lang)
+    elif name == "composition":
+        _composition_rows(sheet, results, lang)
+    else:
+        _unit_rows(sheet, results, unit or "", lang)
+    return sheet.text()
+
+
+def results_json(name: str, results: dict, lang: str, unit: str | None) -> dict:
+    """The numbers behind a results chart: the public results body (the chart's unit
+    only, for `unit`), plus the winners for `winners` and the history for `composition`."""
+    body = {k: results[k] for k in ("seq", "at", "rehearsal", "summary", "units") if k in results}
+    if name == "winners":
+        return {k: body[k] for k in ("seq", "at") if k in body} | {
+            "winners": winners(results, lang)
+        }
+    if name == "unit":
+        body["units"] = [figures.find_unit(results, unit)]
+    if name == "composition":
+        body["history"] = [dict(r) for r in fx.composition_history()]
+    return body
+
+
+def render_results_chart(
+    name: str,
+    results: dict,
+    lang: str,
+    size: str,
+    fmt: str,
+    unit: str | None = None,
+    dimension: str = "gender",
+) -> tuple[bytes, str]:
+    """(body, media type) of results chart `name` in `fmt`. Blocks (kaleido)."""
+    if fmt == "csv":
+        text = results_csv(name, results, lang, unit)
+        return (BOM + text).encode("utf-8"), export.MEDIA_TYPES["csv"]
+    if fmt == "json":
+        text = json.dumps(results_json(name, results, lang, unit), ensure_ascii=False)
+        return text.encode("utf-8"), "application/json"
+    fig = figures.build_results(name, results, lang, size, dimension=dimension, unit=unit)
+    if fmt == "plotly":
+        return fig.to_json().encode("utf-8"), "application/json"
+    width, height = figures.size_px(size)
+    try:
+        return export.render(fig, fmt, width, height), export.MEDIA_TYPES[fmt]
+    except Exception as exc:
+        raise Unavailable.of(None, "chart", detail=exc) from exc
 
 
 routes = [Route("/charts/{name}.{fmt}", chart)]

@@ -12,7 +12,19 @@ from dashboards import export, i18n
 from ingest.errors import ContractError
 from ingest.fixtures import provinces
 from server import store
-from server.charts import CHART_FORMATS, chart_names, chart_picture, parse_codes, render_chart
+from server.charts import (
+    CHART_FORMATS,
+    DATA_ONLY,
+    RESULT_CHARTS,
+    chart_names,
+    chart_picture,
+    chart_results,
+    parse_codes,
+    parse_dimension,
+    parse_unit,
+    render_chart,
+    render_results_chart,
+)
 from server.cli.common import CliError, database
 from server.desk.summary import build_summary, summary_chart_svg, summary_csv, summary_html
 from server.picture import parse_at
@@ -46,16 +58,38 @@ async def _chart_picture(
         await state.pool.close()
 
 
+async def _chart_results(
+    url: str, settings: Settings, at_raw: str | None, unit: str | None
+) -> dict:
+    state = await _state(url, settings)
+    try:
+        at = parse_at(at_raw, settings.election) if at_raw else None
+        return await chart_results(state, at, unit)
+    finally:
+        await state.pool.close()
+
+
 def cmd_chart(args: argparse.Namespace, settings: Settings) -> None:
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower()
     if fmt not in CHART_FORMATS or fmt == "plotly":
         raise CliError(f"say the format: --format png|svg|html|csv|json (not {fmt!r})")
     if args.name not in chart_names():
         raise CliError(f"unknown chart {args.name!r}; use one of {', '.join(chart_names())}")
+    if fmt not in DATA_ONLY.get(args.name, CHART_FORMATS):
+        raise CliError(f"{args.name} is data only: --format {'|'.join(DATA_ONLY[args.name])}")
     try:
-        with database(settings) as url:
-            picture, codes = asyncio.run(_chart_picture(url, settings, args.at, args.provinces))
-        body, _ = render_chart(args.name, picture, args.lang, args.size, fmt, codes)
+        if args.name in RESULT_CHARTS:
+            unit = parse_unit(args.unit) if args.name == "unit" else None
+            dimension = parse_dimension(args.dimension)
+            with database(settings) as url:
+                picture = asyncio.run(_chart_results(url, settings, args.at, unit))
+            body, _ = render_results_chart(
+                args.name, picture, args.lang, args.size, fmt, unit, dimension
+            )
+        else:
+            with database(settings) as url:
+                picture, codes = asyncio.run(_chart_picture(url, settings, args.at, args.provinces))
+            body, _ = render_chart(args.name, picture, args.lang, args.size, fmt, codes)
     except ContractError as exc:
         raise CliError(exc.message_en) from None
     finally:
@@ -65,8 +99,12 @@ def cmd_chart(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _summary(url: str, settings: Settings, phase: int) -> dict:
+    """The summary as the web gives it: "now" is the election clock's (a replay's moment
+    when one is set, contract §6), read from the database as the server reads it."""
     state = await _state(url, settings)
     try:
+        async with state.pool.acquire() as conn:
+            await state.clock.load(conn)
         return await build_summary(state, phase)
     finally:
         await state.pool.close()
@@ -98,7 +136,11 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chart", help="a snapshot chart of a moment: PNG, SVG, HTML, CSV or JSON")
-    p.add_argument("name", help="map, tiles, ranking, completion, revotes, history or by_hour")
+    p.add_argument(
+        "name",
+        help="map, tiles, ranking, completion, revotes, history, by_hour; the results: "
+        "hemicycle, results_map, composition, unit (--unit), winners (csv, json)",
+    )
     p.add_argument("--at", help="HH:MM on the election day, or ISO 8601; default now")
     p.add_argument("-o", "--output", required=True, help="file to write; its suffix is the format")
     p.add_argument("--format", choices=[f for f in CHART_FORMATS if f != "plotly"])
@@ -107,9 +149,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--size", default="web", choices=["web", "print", "social-wide", "social-square"]
     )
     p.add_argument("--provinces", default="", help="by_hour: codes beside the nation, e.g. 01,79")
+    p.add_argument("--unit", help="unit: the electoral unit, code-unit, e.g. 01-1")
+    p.add_argument(
+        "--dimension",
+        default="gender",
+        choices=["gender", "region", "former_deputy"],
+        help="hemicycle: what colours the seats",
+    )
     p.set_defaults(func=cmd_chart)
 
-    s = sub.add_parser("summary", help="a phase summary: per province, timeline, re-votes, notes")
+    s = sub.add_parser(
+        "summary",
+        help="a phase summary: per province, timeline, re-votes, notes; phase 3 also the results",
+    )
     s.add_argument("--phase", type=int, required=True, choices=[1, 2, 3])
     s.add_argument("-o", "--output", help="file (.csv or .html); default: CSV on stdout")
     s.add_argument("--format", choices=["csv", "html"])
