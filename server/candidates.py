@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -49,8 +51,8 @@ MAX_AGE_S = 300
 """The list does not change during an election: anyone may cache it for minutes."""
 QUERY_MAX = 100
 """Characters of a name search kept (longer ones are cut: no name is near this)."""
-RENDERED_MAX = 128
-"""Rendered answers kept per process (the unfiltered ones and the last searches)."""
+RENDERED_MAX = 32
+"""Answers kept per process, the most recently asked (a page is about 0.5 MB)."""
 MAKEUP_ROWS: tuple[tuple[str, str], ...] = (
     ("elected", "cand_total"),
     ("women", "cand_women"),
@@ -207,43 +209,64 @@ def _value(c: Candidate, lang: str) -> dict[str, str]:
     }
 
 
-def page_units(filters: Filters) -> list[dict[str, Any]]:
-    """Every unit with every candidate, each marked `shown` when inside the filters."""
-    lang = filters.lang
-    shown = {c.id for _, found in chosen(filters) for c in found}
+def list_units(lang: str) -> list[dict[str, Any]]:
+    """Every unit with every candidate, ready for `candidates_list.html`."""
     names = folded_names()
-    out = []
-    for unit in ballot.units():
-        rows = [
-            {"c": c, "fold": names[c.id], "shown": c.id in shown, **_value(c, lang)}
-            for c in unit.candidates
-        ]
-        out.append(
-            {
-                "id": unit.id,
-                "code": unit.code,
-                "heading": i18n.label("cand_unit_heading", lang).format(
-                    province=i18n.province_name(unit.code, lang), unit=unit.unit
-                ),
-                "seats": i18n.label("cand_unit_seats", lang).format(
-                    seats=i18n.fmt_int(unit.seats, lang),
-                    candidates=i18n.fmt_int(len(unit.candidates), lang),
-                ),
-                "description": unit.description,
-                "rows": rows,
-                "shown": any(r["shown"] for r in rows),
-            }
-        )
-    return out
+    return [
+        {
+            "id": unit.id,
+            "code": unit.code,
+            "heading": i18n.label("cand_unit_heading", lang).format(
+                province=i18n.province_name(unit.code, lang), unit=unit.unit
+            ),
+            "seats": i18n.label("cand_unit_seats", lang).format(
+                seats=i18n.fmt_int(unit.seats, lang),
+                candidates=i18n.fmt_int(len(unit.candidates), lang),
+            ),
+            "description": unit.description,
+            "rows": [{"c": c, "fold": names[c.id], **_value(c, lang)} for c in unit.candidates],
+        }
+        for unit in ballot.units()
+    ]
+
+
+OPENING = re.compile(r'(<(?:section class="unit" id="unit-|tr class="cand" id="c-)([^"]+)")')
+"""The opening of a unit's section or a candidate's row, up to its id: where the filters
+put their `hidden`."""
+
+
+@cache
+def list_pieces(lang: str) -> tuple[str, ...]:
+    """The list of every unit in `lang`, rendered once, cut at each `OPENING`:
+    (text, opening, id, text, opening, id, …, text)."""
+    html = pages.render("candidates_list.html", t=labels(lang), units=list_units(lang))
+    return tuple(OPENING.split(html))
+
+
+def list_html(lang: str, units: set[str], people: set[str]) -> Markup:
+    """The list with the units not in `units` and the candidates not in `people` hidden:
+    the filters change attributes only, so a filtered page costs a join, not a render."""
+    pieces = list_pieces(lang)
+    out = [pieces[0]]
+    for i in range(1, len(pieces), 3):
+        opening, ident, rest = pieces[i : i + 3]
+        shown = units if opening.startswith("<section") else people
+        out += (opening, "" if ident in shown else " hidden", rest)
+    return Markup("".join(out))
+
+
+@cache
+def labels(lang: str) -> dict[str, str]:
+    return i18n.catalogue(lang)
 
 
 def page_html(filters: Filters, year: int, zone: str) -> str:
     lang = filters.lang
-    t = i18n.catalogue(lang)
-    units = page_units(filters)
+    t = labels(lang)
+    selection = chosen(filters)
+    people = {c.id for _, found in selection for c in found}
+    units = {u.id for u, _ in selection}
     everyone = [c for u in ballot.units() for c in u.candidates]
-    shown_rows = sum(r["shown"] for u in units for r in u["rows"])
-    shown_units = sum(u["shown"] for u in units)
     province_names = {p.code: i18n.province_name(p.code, lang) for p in provinces()}
     counts = makeups(year)
     return pages.render(
@@ -270,12 +293,12 @@ def page_html(filters: Filters, year: int, zone: str) -> str:
             ("JSON", "/candidates.json" + filters.query()),
         ],
         showing=t["cand_showing"].format(
-            shown=i18n.fmt_int(shown_rows, lang),
+            shown=i18n.fmt_int(len(people), lang),
             total=i18n.fmt_int(len(everyone), lang),
-            units=i18n.fmt_int(shown_units, lang),
+            units=i18n.fmt_int(len(units), lang),
         ),
-        nothing=shown_rows == 0,
-        units=units,
+        nothing=not people,
+        units_html=list_html(lang, units, people),
         boot={
             "lang": lang,
             "locale": i18n.LOCALES[lang],

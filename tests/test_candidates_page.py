@@ -380,7 +380,10 @@ async def test_the_answers_are_cacheable_and_a_bad_province_is_refused(server):
 
 
 def test_every_word_of_the_page_is_in_the_catalogue_in_six_languages():
-    template = (TEMPLATES_DIR / "candidates.html").read_text(encoding="utf-8")
+    template = "".join(
+        (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+        for name in ("candidates.html", "candidates_list.html")
+    )
     script = (STATIC_DIR / "candidates.js").read_text(encoding="utf-8")
     module = (ROOT / "server" / "candidates.py").read_text(encoding="utf-8")
     used = set(re.findall(r"\bt\.(\w+)", template))
