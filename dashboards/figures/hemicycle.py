@@ -137,7 +137,7 @@ def fit_arc(n: int, width: float, height: float, *, band: bool) -> tuple[Arc, fl
     best: tuple[float, Arc, float] | None = None
     if band:
         spans = [math.radians(d) for d in range(10, 95, 5)]
-        inners = [0.60 + 0.01 * i for i in range(40)]
+        inners = [0.60 + 0.02 * i for i in range(20)]
     else:
         spans = [math.pi / 2]
         inners = [0.35, 0.4, 0.45, 0.5]
@@ -306,18 +306,19 @@ def hemicycle(
             showarrow=False,
             font=dict(size=round(44 * s), color=INK),
         )
-        fig.add_annotation(
+        digits = len(i18n.fmt_int(filled, lang))
+        fig.add_annotation(  # beside the number, on its baseline
             text=of_text,
             xref="paper",
             yref="paper",
-            x=left,
-            y=1 - 56 * s / plot_h,
+            x=left + (12 + 28 * digits) * s / plot_w,
+            y=1 - 44 * s / plot_h,
             xanchor="left",
-            yanchor="top",
+            yanchor="bottom",
             showarrow=False,
             font=dict(size=round(15 * s), color=MUTED),
         )
-        legend.update(x=left, xanchor="left", y=1 - 84 * s / plot_h, yanchor="top")
+        legend.update(x=left, xanchor="left", y=1 - 60 * s / plot_h, yanchor="top")
         fig.update_xaxes(domain=[(1 - box_w) / 2, (1 + box_w) / 2])
         fig.update_yaxes(domain=[(1 - box_h) / 2, (1 + box_h) / 2])
     else:

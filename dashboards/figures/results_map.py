@@ -21,6 +21,7 @@ from dashboards.figures.frame import (
     REGIONS,
     Size,
     base_figure,
+    wrap_name,
 )
 from dashboards.figures.map import archipelagos, map_aspect, map_geojson
 from dashboards.figures.results_frame import (
@@ -108,7 +109,8 @@ def results_map(
     missing = [c for c, row in progress.items() if declared_pct(row) is None]
     fig = go.Figure()
     colorbar = dict(
-        title=dict(text=label("res_axis_declared_pct", lang), side="top"),
+        # on two lines when long: the counts stand 190 px to the right
+        title=dict(text=wrap_name(label("res_axis_declared_pct", lang), 16), side="top"),
         thickness=round(16 * s),
         len=0.7,
         outlinewidth=0,
