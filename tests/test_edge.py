@@ -256,7 +256,7 @@ def test_the_documented_nginx_forwards_proto_address_and_host_and_sets_hsts():
     conf = nginx_blocks(DEPLOY.read_text())
     snippet = re.search(r"# /etc/nginx/votewire-proxy.conf.*?(?=\n\n|\Z)", conf, re.S)
     assert snippet, "the proxy snippet is documented"
-    for header in ("Host $host", "X-Forwarded-Proto $scheme", "X-Forwarded-For"):
+    for header in ("Host $http_host", "X-Forwarded-Proto $scheme", "X-Forwarded-For"):
         assert f"proxy_set_header {header}" in re.sub(r" +", " ", snippet.group(0)), header
     blocks = locations(conf)
     assert len(blocks) >= 5
