@@ -976,12 +976,12 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Нет кандидатов, соответствующих фильтрам.",
     ),
     "cand_downloads": (
-        "Tải danh sách đang hiện",
-        "Download this list",
-        "Télécharger cette liste",
-        "Descargar esta lista",
-        "下载当前名单",
-        "Скачать этот список",
+        "Tải danh sách đang hiện:",
+        "Download this list:",
+        "Télécharger cette liste :",
+        "Descargar esta lista:",
+        "下载当前名单：",
+        "Скачать этот список:",
     ),
     "cand_unit_heading": (
         "{province} · Đơn vị bầu cử số {unit}",
