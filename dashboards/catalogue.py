@@ -1319,7 +1319,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "dres_filter_status": ("Trạng thái", "Status"),
     "dres_filter_close": ("Sát nút, bằng phiếu", "Close races, ties"),
     "dres_all": ("Tất cả", "All"),
-    "dres_close_first": ("Đơn vị sát nút lên đầu", "Close races first"),
+    "dres_sort_close_first": ("Đơn vị sát nút lên đầu", "Close races first"),
     "dres_counts": (
         "{declared}/{total} ĐV đủ số · {supplementary} bầu thêm · {reporting} có kết quả · {filled}/{seats} ghế · {pending} chưa công bố · {close} sát nút",
         "{declared}/{total} units declared · {supplementary} supplementary · {reporting} reporting · {filled}/{seats} seats · {pending} internal · {close} close",

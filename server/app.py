@@ -43,6 +43,7 @@ from server.board import page as board_page
 from server.board import slides as board_slides
 from server.collector import QuietCollector
 from server.desk import official, review, session, summary, table
+from server.desk import results as desk_results
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
 from server.reports import Desk, RateLimiter
 from server.security import EdgeSecurity
@@ -159,6 +160,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         table,
         review,
         official,
+        desk_results,
         summary,
         photos,
         tokens,

@@ -60,6 +60,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
     official: null,
     visible: false,
     sources: {}, // a confirmation's source, as typed, by candidate
+    reports: new Map(), // unit → its latest result report, as the feed told it
   };
   const unitId = (u) => `${u.code}-${u.unit}`;
   const pct = (v) => fmt.pct(v, 2);
@@ -74,7 +75,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
   async function load() {
     const body = await api("/editor/api/results");
     st.body = body;
-    st.units = body.units;
+    st.units = body.units.map((u) => (u.report ? u : Object.assign(u, { report: st.reports.get(u.id) || null })));
     draw();
     if (st.visible && $("rtab-official") && !$("rtab-official").hidden) await loadOfficial();
   }
@@ -108,8 +109,17 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
     const ev = u.event || {};
     if (ev.kind === "result" && !ev.action) {
       // a new result: internal unless sent public (§5); the server confirms on the next read
-      row.pending = ((ev.data && ev.data.audience) || "internal") === "internal";
-      row.report = { id: ev.id, audience: (ev.data && ev.data.audience) || "internal", seq: u.seq };
+      const audience = (ev.data && ev.data.audience) || "internal";
+      row.pending = audience === "internal";
+      row.report = { id: ev.id, audience, seq: u.seq };
+      st.reports.set(id, row.report);
+    } else if (ev.kind === "result" && ev.action === "publish") {
+      row.pending = false;
+      if (row.report && row.report.id === ev.id) row.report = Object.assign({}, row.report, { audience: "public" });
+      if (st.reports.has(id) && st.reports.get(id).id === ev.id) st.reports.set(id, row.report);
+    } else if (ev.kind === "result" && ev.action === "retract") {
+      if (st.reports.has(id) && st.reports.get(id).id === ev.id) st.reports.delete(id);
+      if (row.report && row.report.id === ev.id) row.report = null;
     }
     if (i >= 0) st.units[i] = row;
     if (u.results) st.body.summary = u.results;
@@ -224,8 +234,8 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
           winners.length
             ? lines((x) => [
                 el("span", { class: "mark", "data-mark": x.elected ? "elected" : "leading", title: x.elected ? t.dres_elected : t.dres_leading }, x.elected ? "●" : "○"),
-                el("span", { class: "cname", "data-confirmed": String(x.confirmed) }, " " + x.name),
                 confirmMark(x),
+                el("span", { class: "cname", "data-confirmed": String(x.confirmed) }, " " + x.name),
               ])
             : el("span", { class: "muted" }, u.status === "waiting" ? "—" : t.dres_no_winner)
         ),
@@ -287,7 +297,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
           "div",
           { class: "report" },
           el("span", {}, t.dres_report + " "),
-          el("span", { class: "rchip " + (u.report.audience === "public" && !u.pending ? "pub" : "int") }, u.pending ? t.dres_pending : t.st_public),
+          el("span", { class: "rchip " + (u.pending ? "int" : "pub") }, u.pending ? t.dres_pending : t.st_public),
           why,
           u.pending ? el("button", { type: "button", "data-action": "publish", onclick: () => act(u, "publish", why.value, msg) }, t.act_publish) : null,
           el("button", { type: "button", class: "danger", "data-action": "retract", onclick: () => act(u, "retract", why.value, msg) }, t.act_retract),
@@ -334,6 +344,13 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
       u.race.margin !== null
         ? el("p", { class: "meta" }, `${t.dres_col_margin}: ${int(u.race.margin)} (${pct(u.race.margin_pct)})`)
         : null,
+      u.race.close || u.race.tie
+        ? el(
+            "p",
+            { class: "meta why-close" },
+            [...u.race.reasons.map((r) => t["dres_close_" + r]), u.race.tie ? t.dres_tie_help : null].filter(Boolean).join(" · ")
+          )
+        : null,
       report,
       el(
         "table",
@@ -368,7 +385,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
       class: "source",
       placeholder: t.dres_source_placeholder,
       "aria-label": t.dres_source,
-      maxlength: "300",
+      maxlength: "200",
       "data-key": "source-" + x.id,
     });
     source.value = st.sources[x.id] || "";
@@ -526,7 +543,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
               option("close", t.dres_filter_close)
             )
           ),
-          el("label", { class: "check" }, el("input", { type: "checkbox", id: "res-close-first" }), " " + t.dres_close_first),
+          el("label", { class: "check" }, el("input", { type: "checkbox", id: "res-close-first" }), " " + t.dres_sort_close_first),
           el("span", { class: "res-counts", id: "res-counts", "aria-live": "polite" })
         ),
         el(

@@ -4,7 +4,11 @@ page (with the turnout timeline drawn as SVG) or as CSV, from the web
 (`votewire summary`).
 
 Phases: 1 = early voting (window start → polling day), 2 = the polling day and its
-evening, 3 = re-votes and supplementary votes (the day after → window end).
+evening, 3 = re-votes and supplementary votes (the day after → window end). Phase 3 also
+covers the results (`server.desk.results.phase_results`, public results only, like the
+rest of the summary): units declared and supplementary, seats filled, the composition
+beside the Council's figures, the elected by province, close races and the differences
+from the official list.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from server import store
 from server.auth import requires
 from server.desk.labels import desk_labels, desk_lang
 from server.desk.official import official_view
+from server.desk.results import summary_results
 from server.jsonio import iso
 from server.picture import read_picture
 from server.security import route_kind
@@ -86,6 +91,7 @@ async def build_summary(state: Votewire, phase: int, now: datetime | None = None
         revotes = await store.revotes_at(conn, moment)
         notes = await store.published_notes(conn, start, end)
         official = official_view(await store.officials(conn, moment, latest=True))
+    results = await summary_results(state, moment) if phase == 3 else None
     return {
         "phase": phase,
         "start": start,
@@ -98,6 +104,7 @@ async def build_summary(state: Votewire, phase: int, now: datetime | None = None
         "revotes": revotes,
         "notes": notes,
         "official": official,
+        "results": results,
     }
 
 
@@ -129,7 +136,93 @@ def summary_csv(summary: dict, lang: str = "vi") -> str:
     sheet.row("seq", "province", "kind", "as_of", "text")
     for n in summary["notes"]:
         sheet.row(n["seq"], n["province"], n["kind"], n["as_of"], n["data"].get("text", ""))
+    if summary.get("results"):
+        results_csv(sheet, summary["results"], t)
     return sheet.text()
+
+
+COMPOSITION = (
+    "elected",
+    "women",
+    "ethnic_minority",
+    "non_party",
+    "under_40",
+    "former_deputy",
+    "religious",
+)
+
+
+def results_csv(sheet: Sheet, results: dict, t: dict[str, str]) -> None:
+    """Phase 3's five more blocks: the count, the composition (the Council's column once
+    every unit is final), the elected, the close races, the differences from the official
+    list."""
+    s = results["summary"]
+    sheet.row()
+    sheet.row(f"# {t['dres_summary_results']}")
+    count_fields = ("units_total", "units_reporting", "units_declared")
+    seat_fields = ("seats_total", "seats_filled")
+    sheet.row(*count_fields, "units_supplementary", *seat_fields)
+    sheet.row(
+        *(s[k] for k in count_fields),
+        results["units_supplementary"],
+        *(s[k] for k in seat_fields),
+    )
+    sheet.row()
+    sheet.row(f"# {t['dres_composition']}")
+    sheet.row("dimension", "ours", "council")
+    for k in COMPOSITION:
+        sheet.row(k, s["composition"][k], results["council"][k] if results["complete"] else None)
+    sheet.row()
+    sheet.row(f"# {t['dres_summary_elected']}")
+    sheet.row("province", "unit", "candidate", "name", "votes", "pct", "confirmed")
+    for e in results["elected"]:
+        sheet.row(e["code"], e["unit"], e["id"], e["name"], e["votes"], e["pct"], e["confirmed"])
+    sheet.row()
+    sheet.row(f"# {t['dres_summary_close']}")
+    sheet.row("province", "unit", "status", "margin", "margin_pct", "reasons", "tie")
+    for r in results["close"]:
+        sheet.row(
+            r["code"],
+            r["unit"],
+            r["status"],
+            r["margin"],
+            r["margin_pct"],
+            " ".join(r["reasons"]),
+            r["tie"],
+        )
+    sheet.row()
+    sheet.row(f"# {t['dres_summary_diffs']}")
+    sheet.row(
+        "province",
+        "unit",
+        "candidate",
+        "name",
+        "fields",
+        "votes",
+        "official_votes",
+        "elected",
+        "official_elected",
+        "confirmed",
+        "official_confirmed",
+    )
+    for d in results["official"]["differences"]:
+        ours, official = d["ours"], d["official"]
+        if d["candidate"] is None:  # the unit's valid ballots
+            ours = {"votes": ours["ballots_valid"]}
+            official = {"votes": official["ballots_valid"]}
+        sheet.row(
+            d["code"],
+            d["unit"],
+            d["candidate"],
+            d["name"],
+            " ".join(d["fields"]),
+            ours.get("votes"),
+            official.get("votes"),
+            ours.get("elected"),
+            official.get("elected"),
+            ours.get("confirmed"),
+            official.get("confirmed"),
+        )
 
 
 def summary_chart_svg(summary: dict, lang: str) -> str | None:
@@ -230,7 +323,102 @@ def summary_html(summary: dict, lang: str = "vi", chart_svg: str | None = None) 
             for n in summary["notes"]
         ],
         chart_svg=chart_svg,
+        results=_results_view(summary.get("results"), lang, t),
     )
+
+
+def _results_view(results: dict | None, lang: str, t: dict[str, str]) -> dict | None:
+    """Phase 3's results as the template shows them (formatted, in `lang`)."""
+    if results is None:
+        return None
+    s = results["summary"]
+    yes_no = {True: t["dres_yes"], False: t["dres_no"], None: "—"}
+    decided = {True: t["dres_confirmed"], False: t["dres_not_confirmed"], None: ""}
+
+    def n(value: int | None) -> str:
+        return _count(value, lang)
+
+    def pct(value: float | None) -> str:
+        return i18n.fmt_pct(value, lang) if value is not None else "—"
+
+    def show(field: str, side: dict) -> str:
+        return n(side[field]) if field == "votes" else yes_no[side[field]]
+
+    by_province: dict[str, list[dict]] = {}
+    for e in results["elected"]:
+        by_province.setdefault(e["code"], []).append(
+            {
+                "unit": e["unit"],
+                "name": e["name"],
+                "votes": n(e["votes"]),
+                "pct": pct(e["pct"]),
+                "confirmed": decided[e["confirmed"]],
+                "not_confirmed": e["confirmed"] is False,
+            }
+        )
+    differences = []
+    for d in results["official"]["differences"]:
+        fields = d["fields"]
+        if d["candidate"] is None:
+            ours = n(d["ours"]["ballots_valid"])
+            theirs = f"{n(d['official']['low'])}–{n(d['official']['high'])}"
+        else:
+            ours = " · ".join(show(f, d["ours"]) for f in fields)
+            theirs = " · ".join(show(f, d["official"]) for f in fields)
+        differences.append(
+            {
+                "province": i18n.province_name(d["code"], lang),
+                "unit": d["unit"],
+                "name": d["name"] or "—",
+                "fields": ", ".join(t[f"dres_field_{f}"] for f in fields),
+                "ours": ours,
+                "official": theirs,
+            }
+        )
+    return {
+        "headline": t["dres_summary_headline"].format(
+            declared=n(s["units_declared"]),
+            total=n(s["units_total"]),
+            supplementary=n(results["units_supplementary"]),
+            reporting=n(s["units_reporting"]),
+            filled=n(s["seats_filled"]),
+            seats=n(s["seats_total"]),
+        ),
+        "complete": results["complete"],
+        "composition": [
+            {
+                "label": t[f"dres_comp_{k}"],
+                "ours": n(s["composition"][k]),
+                "council": n(results["council"][k]) if results["complete"] else "",
+                "differs": results["complete"] and s["composition"][k] != results["council"][k],
+            }
+            for k in COMPOSITION
+        ],
+        "elected": [
+            {"name": i18n.province_name(code, lang), "rows": rows}
+            for code, rows in by_province.items()
+        ],
+        "close": [
+            {
+                "province": i18n.province_name(r["code"], lang),
+                "unit": r["unit"],
+                "status": t[f"dres_status_{r['status']}"],
+                "margin": n(r["margin"]),
+                "margin_pct": pct(r["margin_pct"]),
+                "reasons": " · ".join(
+                    [t[f"dres_close_{x}"] for x in r["reasons"]]
+                    + ([t["dres_tie"]] if r["tie"] else [])
+                ),
+            }
+            for r in results["close"]
+        ],
+        "compared": t["dres_official_counts"].format(
+            compared=n(results["official"]["units_compared"]),
+            not_final=n(results["official"]["not_final"]),
+            n=n(len(differences)),
+        ),
+        "differences": differences,
+    }
 
 
 def _official_text(official: dict | None, lang: str, t: dict[str, str]) -> str | None:
