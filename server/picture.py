@@ -7,16 +7,18 @@ desk's official `as_of`; `read_picture` is what a snapshot answers.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ingest.errors import Invalid
 from ingest.messages import EARLIEST, LATEST, moment_in_range
 from server import store
+from server.bodies import answer, etag
+from server.jsonio import dumps
 from server.security import route_kind
 from server.settings import Election
 from server.state import Votewire, votewire
@@ -55,29 +57,46 @@ async def read_picture(app: Votewire, *, internal: bool, at: datetime | None) ->
 
 def snapshot_body(app: Votewire, picture: dict, at: datetime | None) -> dict:
     """The snapshot's body from the store's picture: `at` is the moment asked, else the
-    election clock's now, in the election's zone to the second (HTTP and the feed alike)."""
-    when = at or app.now_local()
+    election clock's now (`Votewire.at_text`)."""
     return {
         "seq": picture["seq"],
-        "at": when.astimezone(app.settings.election.zone).isoformat(timespec="seconds"),
+        "at": app.at_text(at),
         "rehearsal": app.settings.election.rehearsal,
         "national": picture["national"],
         "provinces": picture["provinces"],
     }
 
 
+async def kept_answer(
+    request: Request, name: str, read: Callable[..., Awaitable[dict]]
+) -> Response:
+    """A read body (`read(app, internal=, at=)`: the snapshot, the results) now from the
+    kept bytes (server/bodies.py), or at a moment (`?at=`). Editors (bearer or session
+    cookie) get the internal body, `private`, under their own ETag, never the public one."""
+    app = votewire(request)
+    editor = "editor" in request.auth.scopes
+    audience = "internal" if editor else "public"
+    at = moment(request)
+
+    def fetch() -> Awaitable[dict]:
+        return read(app, internal=editor, at=at)
+
+    key = f"{name}:{audience}"
+    if at is None:
+        body = await app.reads.now(key, fetch, dumps)
+    else:
+        body = await app.reads.moment(key, at.isoformat(), fetch, dumps)
+    tag = etag(audience, body.seq, request.query_params.get("at"))
+    if editor:
+        control = "private, no-cache"
+    else:
+        control = "public, max-age=1" if at is None else "public, max-age=5"
+    return answer(request, body, app.at_text(at), tag, control)
+
+
 @route_kind("read")
 async def snapshot(request: Request) -> Response:
-    at = request.query_params.get("at")
-    picture = await read_picture(votewire(request), internal=False, at=moment(request))
-    etag = '"' + hashlib.sha1(f"{picture['seq']}|{at}".encode()).hexdigest()[:16] + '"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": "public, max-age=1" if not at else "public, max-age=5",
-    }
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(picture, headers=headers)
+    return await kept_answer(request, "snapshot", read_picture)
 
 
 routes = [Route("/api/snapshot", snapshot)]

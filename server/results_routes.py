@@ -27,7 +27,7 @@ from server import store
 from server.auth import caller, requires
 from server.errors import not_found
 from server.jsonio import dumps, json_body, json_response
-from server.picture import moment, parse_at
+from server.picture import kept_answer, parse_at
 from server.results import read_results
 from server.security import route_kind
 from server.state import votewire
@@ -45,13 +45,10 @@ def units_body(province: str | None) -> bytes:
     return dumps({"units": [unit_entry(u) for u in chosen]}).encode()
 
 
-def _etag(*parts: object) -> str:
-    return '"' + hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16] + '"'
-
-
-def _cached(request: Request, body: bytes, etag: str, cache_control: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": cache_control}
-    if request.headers.get("if-none-match") == etag:
+def _answer(request: Request, body: bytes, cache_control: str) -> Response:
+    tag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+    headers = {"ETag": tag, "Cache-Control": cache_control}
+    if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -61,23 +58,12 @@ async def units(request: Request) -> Response:
     province = request.query_params.get("province")
     if province is not None and not candidates.units_of(province):
         raise Invalid.of("province", province=province[:10])
-    body = units_body(province)
-    etag = _etag(hashlib.sha1(body).hexdigest())
-    return _cached(request, body, etag, f"public, max-age={UNITS_MAX_AGE_S}")
+    return _answer(request, units_body(province), f"public, max-age={UNITS_MAX_AGE_S}")
 
 
 @route_kind("read")
 async def results(request: Request) -> Response:
-    at = request.query_params.get("at")
-    editor = "editor" in request.auth.scopes
-    body = await read_results(votewire(request), internal=editor, at=moment(request))
-    if editor:
-        etag = _etag("internal", body["seq"], at)
-        control = "private, no-cache"
-    else:
-        etag = _etag(body["seq"], at)
-        control = "public, max-age=1" if not at else "public, max-age=5"
-    return _cached(request, dumps(body).encode(), etag, control)
+    return await kept_answer(request, "results", read_results)
 
 
 @requires("editor")

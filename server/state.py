@@ -16,6 +16,7 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from ingest.fixtures import Province
+from server.bodies import ReadCache
 from server.clock import ElectionClock
 from server.collector import QuietCollector
 from server.fanout import Hub
@@ -37,10 +38,22 @@ class Votewire:
     provinces: dict[str, Province] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     clock: ElectionClock = None  # type: ignore[assignment]
+    reads: ReadCache = field(init=False)
+    """The read path's kept bodies (server/bodies.py), fresh while no newer change is known."""
 
     def __post_init__(self) -> None:
         if self.clock is None:
             self.clock = ElectionClock(self.settings.election.zone)
+        self.reads = ReadCache(self._freshness)
+
+    def _freshness(self) -> tuple[int, int]:
+        return (self.hub.resets, self.hub.newest) if self.hub is not None else (0, 0)
+
+    def at_text(self, moment: datetime | None = None) -> str:
+        """A body's `at`: the moment asked, else the election clock's now, in the election's
+        zone to the second (HTTP and the feed alike)."""
+        when = moment or self.now_local()
+        return when.astimezone(self.settings.election.zone).isoformat(timespec="seconds")
 
     def now_local(self) -> datetime:
         """The moment "now" means for the election, in its zone (the election clock: wall
