@@ -39,7 +39,8 @@ def browser(chromium):
 
 @contextlib.asynccontextmanager
 async def phone(browser, base: str, path: str = "/report", *, width: int = 390, height: int = 844):
-    """A fresh phone (its own storage), in a time zone other than Vietnam's."""
+    """A fresh phone (its own storage), in a time zone other than Vietnam's, with what it
+    sends on /ws/bureau and the refusals it receives (`watch_frames`)."""
     context = await browser.new_context(
         viewport={"width": width, "height": height},
         device_scale_factor=2,
@@ -52,10 +53,11 @@ async def phone(browser, base: str, path: str = "/report", *, width: int = 390, 
     context.set_default_timeout(WAIT)
     page = await context.new_page()
     console = Console(page, base)
+    wire = watch_frames(page)  # before the page opens its socket
     await page.goto(path)
     await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=WAIT)
     try:
-        yield page, console
+        yield page, console, wire
     finally:
         await context.close()
 
@@ -185,7 +187,7 @@ async def test_units_of_the_province_and_a_units_candidates_in_ballot_order(brow
     async with serve_in_loop(db_url, **ENV) as srv:
         token = await issue(db_url, "01")
         editor = await issue(db_url, None, "editor")
-        async with phone(browser, srv.http, f"/report#token={token}") as (page, console):
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, _):
             await connected(page)
             await page.locator('.kind[data-kind="result"]').click()
             options = form(page).locator('select[name="result_unit"] option')
@@ -216,7 +218,7 @@ async def test_units_of_the_province_and_a_units_candidates_in_ballot_order(brow
             await expect(rows.locator(".who")).to_have_text([c.name for c in second.candidates])
             console.check()
 
-        async with phone(browser, srv.http, f"/report#token={editor}") as (page, console):
+        async with phone(browser, srv.http, f"/report#token={editor}") as (page, console, _):
             await connected(page)
             await page.locator("#province-select").select_option("74")
             await page.locator('.kind[data-kind="result"]').click()
@@ -236,8 +238,8 @@ async def test_the_contracts_checks_show_next_to_their_fields_and_nothing_is_sen
     ids = [c.id for c in HANOI_1.candidates]
     async with serve_in_loop(db_url, **ENV) as srv:
         token = await issue(db_url, "01")
-        async with phone(browser, srv.http, f"/report#token={token}") as (page, console):
-            sent, _ = watch_frames(page)
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, wire):
+            sent, _ = wire
             await connected(page)
             await open_result(page, 1)
 
@@ -302,8 +304,8 @@ async def test_a_final_result_asks_for_a_confirmation_first(browser, db_url):
     nothing, changing a figure asks again; only the confirmation queues it."""
     async with serve_in_loop(db_url, **ENV) as srv:
         token = await issue(db_url, "01")
-        async with phone(browser, srv.http, f"/report#token={token}") as (page, console):
-            sent, _ = watch_frames(page)
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, wire):
+            sent, _ = wire
             await connected(page)
             await open_result(page, 1)
             await fill_result(
@@ -340,6 +342,7 @@ async def test_the_form_fits_a_360_px_phone_with_big_figures(browser, db_url):
         async with phone(browser, srv.http, f"/report#token={token}", width=360, height=740) as (
             page,
             console,
+            _,
         ):
             await connected(page)
             await open_result(page, 1)
@@ -373,7 +376,7 @@ async def test_units_are_kept_for_a_phone_without_network(browser, db_url):
     token = await issue(db_url, "01")
     async with contextlib.AsyncExitStack() as stack:
         async with serve_in_loop(db_url, port=port, **ENV):
-            page, console = await stack.enter_async_context(
+            page, console, _ = await stack.enter_async_context(
                 phone(browser, base, f"/report#token={token}")
             )
             await connected(page)
@@ -388,3 +391,222 @@ async def test_units_are_kept_for_a_phone_without_network(browser, db_url):
             [c.name for c in HANOI_1.candidates]
         )
         console.check(allowed=SERVER_DOWN)
+
+
+# --- end to end: what the server accepts and refuses -----------------------------------------
+
+
+def half_count() -> tuple[dict[str, int], int]:
+    """Hà Nội unit 1 half counted: half of each official count, half the valid ballots."""
+    return {c.id: n // 2 for c, n in HANOI_1_VOTES.items()}, HANOI_1_VALID // 2
+
+
+async def send_result(page: Page, votes: dict[str, int], valid: int, **more) -> None:
+    await fill_result(page, votes, valid, **more)
+    await page.locator("#send").click()
+    if more.get("stage") == "final":
+        await page.locator("#final-yes").click()
+
+
+async def test_a_provisional_result_is_acked_stored_as_typed_and_listed_in_my_reports(
+    browser, db_url
+):
+    """A provisional count of Hà Nội unit 1, typed with thousands marks: acked with its seq,
+    stored exactly as the contract writes it, in "my reports" (internal by default); the
+    unit stays chosen for its next count."""
+    votes, valid = half_count()
+    async with serve_in_loop(db_url, **ENV) as srv:
+        token = await issue(db_url, "01")
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, wire):
+            sent, refusals = wire
+            await connected(page)
+            await open_result(page, 1)
+            typed = {cid: f"{n:,}".replace(",", ".") for cid, n in votes.items()}
+            await send_result(
+                page, typed, f"{valid:,}".replace(",", "."), invalid=1234, counted=120, total=260
+            )
+            await expect(outbox(page, "sent")).to_have_count(1)
+            await expect(outbox(page, "sent").locator(".seq")).to_have_text(re.compile(r"^#\d+$"))
+            expected = {
+                "unit": 1,
+                "ballots_valid": valid,
+                "ballots_invalid": 1234,
+                "votes": votes,
+                "areas_counted": 120,
+                "areas_total": 260,
+                "stage": "provisional",
+                "audience": "internal",
+            }
+            [frame] = sent
+            assert (frame["kind"], frame["data"]) == ("result", expected)
+            [row] = await log_rows(db_url)
+            assert (row["id"], row["kind"], row["province"]) == (frame["id"], "result", "01")
+            assert row["data"] == expected
+            assert refusals == []
+
+            mine = page.locator("#my-reports li")
+            await expect(mine).to_have_count(1)
+            await expect(mine.locator(".what")).to_have_text(
+                f"ĐV 1 · {valid:,} phiếu hợp lệ · Tạm thời".replace(",", ".")
+            )
+            await expect(mine.locator(".status")).to_contain_text("Nội bộ")
+            await expect(outbox(page).locator(".what")).to_have_text(
+                f"ĐV 1 · {valid:,} phiếu hợp lệ · Tạm thời".replace(",", ".")
+            )
+            # Ready for the unit's next count: same unit, empty figures, provisional.
+            await expect(form(page).locator('select[name="result_unit"]')).to_have_value("1")
+            await expect(form(page).locator('input[name="result_valid"]')).to_have_value("")
+            await expect(
+                form(page).locator('input[name="result_stage"][value="provisional"]')
+            ).to_be_checked()
+            await page.evaluate("window.scrollTo(0, 0)")
+            await shoot(page, "result-form-sent-vi")
+            await page.locator("#lang-switch").click()
+            await expect(mine.locator(".what")).to_have_text(
+                f"Unit 1 · {valid:,} valid ballots · Provisional"
+            )
+            await shoot(page, "result-form-sent-en")
+            console.check()
+
+
+async def test_a_lower_provisional_count_shows_the_servers_regression_and_resends_as_correction(
+    browser, db_url
+):
+    """A provisional count lower than the accepted one is refused `regression`: the outbox
+    shows the server's message as it came, and "send as correction" sends it again under a
+    new id with `correction: true`, accepted."""
+    votes, valid = half_count()
+    async with serve_in_loop(db_url, **ENV) as srv:
+        token = await issue(db_url, "01")
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, wire):
+            sent, refusals = wire
+            await connected(page)
+            await open_result(page, 1)
+            await send_result(page, votes, valid)
+            await expect(outbox(page, "sent")).to_have_count(1)
+            lower = {cid: n - 10 for cid, n in votes.items()}
+            await send_result(page, lower, valid - 100)
+            refused = outbox(page, "refused")
+            await expect(refused).to_have_count(1)
+            [error] = refusals
+            assert (error["code"], error["id"]) == ("regression", sent[1]["id"])
+            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await expect(page.locator("#form-msg")).to_have_text(f"Bị từ chối ✗ {error['message']}")
+            await shoot(page, "result-form-regression-vi")
+
+            await refused.get_by_role("button", name="Gửi lại là đính chính").click()
+            await expect(outbox(page, "sent")).to_have_count(2)
+            rows = await log_rows(db_url)
+            assert [r["data"]["ballots_valid"] for r in rows] == [valid, valid - 100]
+            assert rows[1]["data"]["correction"] is True and rows[1]["data"]["votes"] == lower
+            assert error["id"] not in {r["id"] for r in rows}
+            console.check()
+
+
+async def test_after_a_final_result_another_is_refused_with_the_servers_message(browser, db_url):
+    """The unit's final record (confirmed on the phone) is acked; a later count of the same
+    unit is refused by the server, and its message is shown, in either language."""
+    votes, valid = half_count()
+    final = {c.id: n for c, n in HANOI_1_VOTES.items()}
+    async with serve_in_loop(db_url, **ENV) as srv:
+        token = await issue(db_url, "01")
+        async with phone(browser, srv.http, f"/report#token={token}") as (page, console, wire):
+            sent, refusals = wire
+            await connected(page)
+            await open_result(page, 1)
+            await send_result(page, votes, valid)
+            await send_result(page, final, HANOI_1_VALID, stage="final", audience="public")
+            await expect(outbox(page, "sent")).to_have_count(2)
+            assert [f["data"]["stage"] for f in sent] == ["provisional", "final"]
+            assert sent[1]["data"]["audience"] == "public"
+
+            more = {cid: n + 1 for cid, n in final.items()}
+            await send_result(page, more, HANOI_1_VALID + 10)
+            refused = outbox(page, "refused")
+            await expect(refused).to_have_count(1)
+            [error] = refusals
+            assert error["id"] == sent[2]["id"]
+            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await refused.evaluate("li => li.scrollIntoView({block: 'center'})")
+            await shoot(page, "result-form-after-final-vi")
+            await page.locator("#lang-switch").click()
+            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await shoot(page, "result-form-after-final-en")
+
+            rows = await log_rows(db_url)
+            assert [r["data"]["stage"] for r in rows] == ["provisional", "final"]
+            console.check()
+
+
+async def test_a_result_queued_without_network_is_delivered_once(browser, db_url):
+    """A count typed while the server is unreachable (the units from the phone's storage)
+    waits in the outbox across a reload and is delivered exactly once when it is back."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    token = await issue(db_url, "01")
+    votes, valid = half_count()
+    async with contextlib.AsyncExitStack() as stack:
+        async with serve_in_loop(db_url, port=port, **ENV):
+            page, console, _ = await stack.enter_async_context(
+                phone(browser, base, f"/report#token={token}")
+            )
+            await connected(page)
+            await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            await open_result(page, 1)
+        await expect(page.locator("#conn")).not_to_have_attribute("data-state", "ws")
+        await page.reload()
+        await expect(page.locator("body[data-ready=true]")).to_be_attached()
+        await expect(form(page).locator(".cand")).to_have_count(len(HANOI_1.candidates))
+        await send_result(page, votes, valid)
+        await expect(outbox(page, "queued")).to_have_count(1)
+        [queued_id] = await outbox(page).evaluate_all("xs => xs.map(li => li.dataset.id)")
+        await page.reload()
+        await expect(page.locator("body[data-ready=true]")).to_be_attached()
+        await expect(outbox(page, "queued")).to_have_count(1)
+
+        async with serve_in_loop(db_url, port=port, **ENV):
+            await expect(outbox(page, "sent")).to_have_count(1, timeout=2 * WAIT)
+            rows = await log_rows(db_url)
+            assert [(r["id"], r["kind"]) for r in rows] == [(queued_id, "result")]
+            assert rows[0]["data"]["votes"] == votes
+        console.check(allowed=SERVER_DOWN)
+
+
+async def test_an_editors_result_names_the_province_and_goes_over_http_when_the_socket_is_blocked(
+    browser, db_url
+):
+    """An editor reports for the province chosen (Bình Dương's unit 1); with /ws/bureau
+    blocked, the same report goes through POST /api/reports and is acked "via HTTP"."""
+    unit = candidates.unit_index()[("74", 1)]
+    votes = {c.id: 1000 + c.ballot_no for c in unit.candidates}
+    async with serve_in_loop(db_url, **ENV) as srv:
+        editor = await issue(db_url, None, "editor")
+        async with phone(browser, srv.http) as (page, console, _):
+            await page.route_web_socket(
+                re.compile(r"/ws/bureau$"), lambda ws: ws.close(code=1011, reason="blocked")
+            )
+            posts: list[dict] = []
+            page.on(
+                "request",
+                lambda r: (
+                    r.method == "POST"
+                    and r.url.endswith("/api/reports")
+                    and posts.append(json.loads(r.post_data))
+                ),
+            )
+            await page.locator("#token-input").fill(editor)
+            await page.get_by_role("button", name="Đăng nhập").click()
+            await page.locator("#province-select").select_option("74")
+            await open_result(page, 1)
+            await send_result(page, votes, 5000)
+            await expect(outbox(page, "sent")).to_have_count(1)
+            await expect(outbox(page, "sent").locator(".via")).to_have_text("qua HTTP")
+            [post] = posts
+            assert (post["kind"], post["province"], post["data"]["votes"]) == (
+                "result",
+                "74",
+                votes,
+            )
+            [row] = await log_rows(db_url)
+            assert (row["id"], row["province"], row["data"]["unit"]) == (post["id"], "74", 1)
+            console.check()
