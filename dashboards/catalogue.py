@@ -1297,6 +1297,10 @@ LABELS: dict[str, tuple[str, ...]] = {
         "The unit's latest result is seen by editors only until it is published.",
     ),
     "dres_report": ("Báo cáo kết quả mới nhất:", "Latest result report:"),
+    "dres_report_unseen": (
+        "Báo cáo đến trước khi mở trang này: trang chưa biết mã báo cáo để công bố.",
+        "The report came before this page was opened: the page does not know its id to publish it.",
+    ),
     "dres_close": ("Sát nút", "Close race"),
     "dres_close_under_51": ("Người trúng cử/dẫn đầu dưới 51 % phiếu hợp lệ", "A winner or leader under 51 % of valid ballots"),
     "dres_close_margin": ("Cách biệt ghế cuối dưới 1 % phiếu hợp lệ", "Last-seat margin under 1 % of valid ballots"),

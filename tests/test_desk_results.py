@@ -486,6 +486,7 @@ async def test_the_desks_results_table_in_chromium_live_close_confirmed_and_offi
     server, chromium
 ):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    await send(server, "79", result("79", 1))  # internal, before the desk opens
     editor_token = await server.token(role="editor")
     context = await chromium.new_context(
         viewport={"width": 1366, "height": 768}, base_url=server.http, timezone_id="Europe/Paris"
@@ -501,7 +502,13 @@ async def test_the_desks_results_table_in_chromium_live_close_confirmed_and_offi
     await page.locator('#views button[data-view="results"]').click()
     rows = page.locator("#results tbody tr")
     await expect(rows).to_have_count(184)
-    await expect(page.locator('#results tr[data-status="waiting"]')).to_have_count(184)
+    await expect(page.locator('#results tr[data-status="waiting"]')).to_have_count(183)
+    hcm = page.locator('#results tr[data-unit="79-1"]')
+    await expect(hcm).to_have_attribute("data-pending", "1")
+    await expect(hcm.locator(".rchip.int")).to_have_text("Nội bộ · chưa công bố")
+    await page.locator("#res-status").select_option("pending")
+    await expect(rows).to_have_count(1)
+    await page.locator("#res-status").select_option("")
     await expect(page.locator("#summary-link")).to_have_attribute("href", re.compile("phase=3"))
 
     # Live: a bureau's final result (internal) and another's close provisional count.
@@ -541,7 +548,8 @@ async def test_the_desks_results_table_in_chromium_live_close_confirmed_and_offi
     await expect(nam).to_have_attribute("data-state", "no")
     await expect(nam.locator(".rchip")).to_have_text("Không xác nhận")
     await expect(bd_row.locator(".conf.no")).to_have_count(1)
-    await expect(page.locator("#res-counts")).to_contain_text("2/500")
+    seated = unit_of("79", 1).seats + 3 - 1  # Nam is no longer seated
+    await expect(page.locator("#res-counts")).to_contain_text(f"{seated}/500")
     await page.screenshot(path=str(SHOTS / "results-unit-confirmation.png"))
 
     # The official list beside ours names the injected difference.

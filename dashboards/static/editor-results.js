@@ -304,7 +304,7 @@ export function makeResults({ cfg, t, $, el: element, api, fmt, provinceName }) 
           msg
         )
       : u.pending
-        ? el("p", { class: "report" }, el("span", { class: "rchip int" }, t.dres_pending))
+        ? el("p", { class: "report" }, el("span", { class: "rchip int" }, t.dres_pending), " ", el("small", { class: "muted" }, t.dres_report_unseen))
         : null;
     const rows = u.candidates.map((x) => {
       const mark = x.elected ? t.dres_elected : x.leading ? t.dres_leading : "";
