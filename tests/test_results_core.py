@@ -320,6 +320,7 @@ async def test_retracting_a_result_removes_it_from_the_unit_summary_and_composit
             json={},
         )
     assert unit_of(await results(server), "01", 1)["status"] == "waiting"
+    await totals_are_the_sum_of_the_units(server.db_url)
     at_night = await results(server, at=LATER)
     assert unit_of(at_night, "01", 1)["status"] == "waiting"  # retracted from the past too
 
@@ -403,6 +404,7 @@ async def test_the_councils_decision_is_a_change_seen_from_its_moment(server):
         r = await c.post("/api/results/confirmation", json=reverse, headers=auth)
     assert r.status_code == 200 and r.json()["confirmed"] is True
     assert (await results(server))["summary"]["seats_filled"] == 3
+    await totals_are_the_sum_of_the_units(server.db_url)
 
 
 async def test_a_result_over_http_is_acked_like_over_the_socket(server):
@@ -448,3 +450,18 @@ async def test_results_and_turnout_from_many_bureaus_at_once_keep_one_seq_order(
     assert all(a["type"] == "ack" for a in acks), acks
     assert len({a["seq"] for a in acks}) == len(acks)
     assert (await results(server))["summary"]["units_reporting"] == 6
+    await totals_are_the_sum_of_the_units(server.db_url)
+
+
+async def totals_are_the_sum_of_the_units(db_url: str) -> None:
+    """The kept national totals (each change adds its unit's difference) equal the sum
+    over every unit's stored tally."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        row = await conn.fetchrow(
+            """SELECT t.public = results_summary(false) AS public,
+                      t.internal = results_summary(true) AS internal FROM results_total t"""
+        )
+    finally:
+        await conn.close()
+    assert row["public"] and row["internal"]

@@ -56,11 +56,29 @@ CREATE FUNCTION tally_sum(tallies jsonb[]) RETURNS jsonb LANGUAGE sql IMMUTABLE 
                FROM t, jsonb_each_text(t.j->'composition') e GROUP BY e.key) b), '{}'))
 $$;
 
--- The national summary now for one audience, from the units' stored tallies.
+-- A tally with every count negated (to take a unit's old tally out of the total).
+CREATE FUNCTION tally_negated(t jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce((SELECT jsonb_object_agg(e.key, -(e.value::bigint))
+                     FROM jsonb_each_text(t - 'composition') e), '{}')
+        || jsonb_build_object('composition', coalesce((SELECT jsonb_object_agg(e.key, -(e.value::bigint))
+                     FROM jsonb_each_text(t->'composition') e), '{}'))
+$$;
+
+-- The national summary for one audience, summed over every unit's stored tally (at the
+-- seed and after a reset; each change then adds its unit's difference to `results_total`).
 CREATE FUNCTION results_summary(for_editors boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT tally_sum(array_agg(CASE WHEN for_editors THEN s.internal_tally ELSE s.public_tally END))
     FROM unit_state s
 $$;
+
+-- The national summary now, per audience: the sum of the units' tallies, kept by adding each
+-- change's difference (O(1) under the counter's lock instead of a sum over every unit).
+CREATE TABLE results_total (
+    one       boolean PRIMARY KEY DEFAULT true CHECK (one),
+    public    jsonb NOT NULL,
+    internal  jsonb NOT NULL
+);
+INSERT INTO results_total VALUES (true, '{}', '{}');
 
 -- The rows the law needs for one unit, as of `at` (infinity: now): the latest result per
 -- audience (corrections are later rows; the row being inserted, seq NULL, is the newest)
@@ -117,11 +135,12 @@ $$;
 -- revocation, the id, the province's state row, history, rate), with the result's history:
 -- after a `final` nothing without `correction`, and a provisional count never below the
 -- latest one not after it. On 'accepted' the row is inserted with seq NULL and the unit's
--- rows are returned for the law; `record_result` finishes the change.
+-- rows (`unit_rows`) are returned for the law; `record_result` finishes the change.
 CREATE FUNCTION accept_result(
     r_id uuid, r_province text, r_as_of timestamptz, r_data jsonb, r_correction boolean,
     r_audience text, r_token bigint, rate_ok boolean,
-    OUT outcome text, OUT seq bigint, OUT detail jsonb)
+    OUT outcome text, OUT seq bigint, OUT detail jsonb,
+    OUT latest_public jsonb, OUT latest_internal jsonb, OUT decisions jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
     old reports%ROWTYPE;
@@ -176,27 +195,43 @@ BEGIN
     END IF;
     INSERT INTO reports (id, province, kind, as_of, data, correction, audience, token_id)
     VALUES (r_id, r_province, 'result', r_as_of, r_data, r_correction, r_audience, r_token);
+    SELECT w.latest_public, w.latest_internal, w.decisions
+      INTO latest_public, latest_internal, decisions
+      FROM unit_rows(r_province, u, 'infinity') w;
     outcome := 'accepted';
 END
 $$;
 
 -- Finish a change of one unit (a result accepted, published or retracted; a decision of the
--- Council): store the unit's entries and tallies the law gave, then the usual change of the
--- province's picture under the counter's lock, its feed frames carrying `unit` and `results`
--- (the summed tallies, read under that lock so they agree with the seq). Returns the seq.
+-- Council): store the unit's entries and tallies the law gave, add the tallies' difference
+-- to the national totals (whose row lock, like the counter's, orders concurrent changes; it
+-- is always taken before the counter), then the usual change of the province's picture
+-- under the counter's lock, its feed frames carrying `unit` and `results`. Sets the seq on
+-- the accepted report (`report`, NULL for the other changes). Returns the seq.
 CREATE FUNCTION record_result(
     p text, u int, event jsonb, visible boolean, rehearsal boolean,
-    pub_entry jsonb, int_entry jsonb, pub_tally jsonb, int_tally jsonb)
+    pub_entry jsonb, int_entry jsonb, pub_tally jsonb, int_tally jsonb, report uuid)
 RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    old unit_state%ROWTYPE;
+    n bigint;
 BEGIN
+    SELECT * INTO old FROM unit_state WHERE code = p AND unit = u;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unit %-% is not in unit_state', p, u;
+    END IF;
     UPDATE unit_state
        SET public = pub_entry, internal = int_entry,
            public_tally = pub_tally, internal_tally = int_tally
      WHERE code = p AND unit = u;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unit %-% is not in unit_state', p, u;
+    UPDATE results_total
+       SET public = tally_sum(ARRAY[public, pub_tally, tally_negated(old.public_tally)]),
+           internal = tally_sum(ARRAY[internal, int_tally, tally_negated(old.internal_tally)]);
+    n := record_change_with(p, event, visible, rehearsal, true);
+    IF report IS NOT NULL THEN
+        UPDATE reports SET seq = n WHERE id = report;
     END IF;
-    RETURN record_change_with(p, event, visible, rehearsal, true);
+    RETURN n;
 END
 $$;
 
@@ -233,10 +268,11 @@ BEGIN
       INTO nat, pub_revotes FROM province_state s;
     nat_pub := nat || jsonb_build_object('revote_units', pub_revotes);
     IF results THEN
-        SELECT jsonb_build_object('unit', s.public, 'results', results_summary(false)),
-               jsonb_build_object('unit', s.internal, 'results', results_summary(true))
+        SELECT jsonb_build_object('unit', s.public, 'results', t.public),
+               jsonb_build_object('unit', s.internal, 'results', t.internal)
           INTO extra_pub, extra_int
-          FROM unit_state s WHERE s.code = p AND s.unit = (event->'data'->>'unit')::int;
+          FROM unit_state s, results_total t
+         WHERE s.code = p AND s.unit = (event->'data'->>'unit')::int;
     END IF;
     INSERT INTO feed (seq, public_prev, public, internal) VALUES (
         n,

@@ -103,6 +103,7 @@ async def reset_reports(conn: asyncpg.Connection) -> int:
             """UPDATE unit_state SET public = waiting, internal = waiting,
                       public_tally = waiting_tally, internal_tally = waiting_tally"""
         )
+        await conn.execute(results.TOTALS)
         await conn.execute("UPDATE counter SET public_seq = seq")
         await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
         await conn.execute("SELECT set_election_clock(NULL, 1, NULL)")

@@ -51,6 +51,12 @@ async def seed_units(conn: asyncpg.Connection) -> None:
     )
     for unit in units():
         await _store_unit(conn, unit)
+    await conn.execute(TOTALS)
+
+
+TOTALS = """UPDATE results_total SET public = results_summary(false),
+                                   internal = results_summary(true)"""
+"""The national totals summed again over every unit (after the seed or a reset)."""
 
 
 async def _store_unit(conn: asyncpg.Connection, unit: Unit) -> None:
@@ -67,9 +73,15 @@ async def _store_unit(conn: asyncpg.Connection, unit: Unit) -> None:
     )
 
 
-async def _apply_law(conn: asyncpg.Connection, unit: Unit) -> tuple[dict, dict, dict, dict]:
-    """The unit's entries and tallies (public, internal) from its rows now."""
-    rows = await conn.fetchrow("SELECT * FROM unit_rows($1, $2, 'infinity')", unit.code, unit.unit)
+async def _apply_law(
+    conn: asyncpg.Connection, unit: Unit, rows: asyncpg.Record | None = None
+) -> tuple[dict, dict, dict, dict]:
+    """The unit's entries and tallies (public, internal) from its rows now (`unit_rows`,
+    read here unless given: `accept_result` returns them)."""
+    if rows is None:
+        rows = await conn.fetchrow(
+            "SELECT * FROM unit_rows($1, $2, 'infinity')", unit.code, unit.unit
+        )
     decisions = rows["decisions"]
     pub, pub_tally = unit_state(unit, rows["latest_public"], decisions)
     int_, int_tally = unit_state(unit, rows["latest_internal"], decisions)
@@ -82,10 +94,13 @@ async def _record(
     event: dict,
     visible: bool,
     rehearsal: bool,
+    *,
+    rows: asyncpg.Record | None = None,
+    report: str | None = None,
 ) -> int:
-    pub, int_, pub_tally, int_tally = await _apply_law(conn, unit)
+    pub, int_, pub_tally, int_tally = await _apply_law(conn, unit, rows)
     return await conn.fetchval(
-        "SELECT record_result($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "SELECT record_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid)",
         unit.code,
         unit.unit,
         event,
@@ -95,6 +110,7 @@ async def _record(
         int_,
         pub_tally,
         int_tally,
+        report,
     )
 
 
@@ -123,8 +139,7 @@ async def accept_result(conn: asyncpg.Connection, item: dict, rehearsal: bool) -
         "data": item["data"],
     }
     visible = item["audience"] == "public"
-    seq = await _record(conn, unit, event, visible, rehearsal)
-    await conn.execute("UPDATE reports SET seq = $2 WHERE id = $1::uuid", item["id"], seq)
+    seq = await _record(conn, unit, event, visible, rehearsal, rows=row, report=item["id"])
     return Outcome("accepted", seq, None)
 
 
@@ -243,7 +258,7 @@ async def results_body(conn: asyncpg.Connection, *, internal: bool, at: datetime
             entries = await conn.fetch(
                 f"SELECT {column} AS e FROM unit_state ORDER BY code, unit"  # noqa: S608
             )
-            summary = await conn.fetchval("SELECT results_summary($1)", internal)
+            summary = await conn.fetchval(f"SELECT {column} FROM results_total")  # noqa: S608
             return {
                 "seq": counter["seq"] if internal else counter["public_seq"],
                 "summary": summary,
