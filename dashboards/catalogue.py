@@ -581,6 +581,46 @@ LABELS: dict[str, tuple[str, ...]] = {
     # --- results on the board and the charts (six languages) -----------------------------------
     # (the board's own words: resb_*)
     "resb_by_region": ("Theo miền", "By region", "Par région", "Por región", "按地区", "По регионам"),
+    "resb_no_results": (
+        "Chưa có kết quả công khai",
+        "No public results yet",
+        "Pas encore de résultats publics",
+        "Aún no hay resultados públicos",
+        "尚无公开结果",
+        "Публичных итогов пока нет",
+    ),
+    "resb_facts_seats": (
+        "{filled}/{total} ghế đã có người trúng cử",
+        "{filled}/{total} seats filled",
+        "{filled}/{total} sièges pourvus",
+        "{filled}/{total} escaños cubiertos",
+        "已产生{filled}/{total}席",
+        "Занято мест: {filled}/{total}",
+    ),
+    "resb_facts_declared": (
+        "{declared}/{total} đơn vị đã công bố",
+        "{declared}/{total} units declared",
+        "{declared}/{total} circonscriptions proclamées",
+        "{declared}/{total} circunscripciones proclamadas",
+        "已公布{declared}/{total}个选区",
+        "Объявлено округов: {declared}/{total}",
+    ),
+    "resb_facts_reporting": (
+        "{n}/{total} đơn vị đã có kết quả",
+        "{n}/{total} units reporting",
+        "{n}/{total} circonscriptions avec résultats",
+        "{n}/{total} circunscripciones con resultados",
+        "{n}/{total}个选区已有结果",
+        "Округов с итогами: {n}/{total}",
+    ),
+    "resb_facts_elected": (
+        "{n} đại biểu trúng cử",
+        "{n} deputies elected",
+        "{n} députés élus",
+        "{n} diputados electos",
+        "{n}名代表当选",
+        "Избрано депутатов: {n}",
+    ),
     "res_chart_hemicycle": (
         "Đại biểu trúng cử Quốc hội khóa XV",
         "Deputies elected to the 15th National Assembly",

@@ -1,12 +1,14 @@
 /* The board's text slides (issue 4): the notes slide (public notes, approved photos), the
- * re-votes table and the ticker's crawl. Lists are rebuilt, never appended to, from the
- * page's bounded state; a photo's card is kept while it stays on the slide, so its image
- * is not fetched and decoded again at every render. Text from bureaus (notes, captions,
- * units) is only ever set as textContent.
+ * re-votes table and the ticker's crawl, which also names the winners of the latest
+ * declared units (issue 13). Lists are rebuilt, never appended to, from the page's bounded
+ * state; a photo's card is kept while it stays on the slide, so its image is not fetched
+ * and decoded again at every render. Text from bureaus (notes, captions, units) and names
+ * are only ever set as textContent.
  */
 
-/** The slides' renderers over the page's `state` and `cfg`, its labels `T` and helpers. */
-export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, timeLabel }) {
+/** The slides' renderers over the page's `state` and `cfg`, its labels `T` and helpers;
+ * `results` gives the ticker its winners. */
+export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, timeLabel, results }) {
   // --- HTML slides: notes and re-votes ---------------------------------------------------
 
   function notes() {
@@ -153,12 +155,21 @@ export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, time
     return d.text || "";
   }
 
+  /* Notes, re-votes and winners, the latest first. */
+  function tickerItems() {
+    var all = state.items.concat(results.tickerItems());
+    all.sort(function (a, b) {
+      return Date.parse(b.as_of) - Date.parse(a.as_of) || (b.seq || 0) - (a.seq || 0);
+    });
+    return all.slice(0, TICKER_MAX);
+  }
+
   function buildTicker() {
     var box = ticker.el;
     ticker.dirty = false;
     box.classList.remove("moving", "idle");
     box.textContent = "";
-    var list = state.items.slice(0, TICKER_MAX);
+    var list = tickerItems();
     if (!list.length) {
       box.classList.add("idle");
       box.textContent = T.no_notes;
@@ -166,6 +177,15 @@ export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, time
       return;
     }
     list.forEach(function (it) {
+      if (it.kind === "winner") {
+        var w = it.winner;
+        var win = el("span", "tick tick-winner");
+        win.setAttribute("data-unit", w.code + "-" + w.unit);
+        win.appendChild(el("span", "tick-where", provinceName(w.code) + " · " + results.unitLabel(w) + ":"));
+        win.appendChild(el("span", "tick-text", results.winnerText(w)));
+        box.appendChild(win);
+        return;
+      }
       var item = el("span", "tick tick-" + (it.kind === "revote" ? "revote" : "note"));
       item.appendChild(el("span", "tick-where", provinceName(it.province) + " · " + timeLabel(it.as_of)));
       item.appendChild(el("span", "tick-text", itemText(it)));

@@ -1,16 +1,23 @@
 /* The picture the wall board holds: the national block and the provinces as the server
  * sent them, the public notes and re-vote reports (newest first, at most `items_limit`),
  * each re-vote unit's latest report (at most 100) and the approved photos (at most
- * `photos_max`). A snapshot replaces it, an update changes one province, and the items
- * come from /api/board/items: on a snapshot, after a re-vote, and every `items_refresh_s`
- * (a photo's approval is no live event). Internal items never enter it.
+ * `photos_max`); and the results (board-results.js). A snapshot replaces it, an update
+ * changes one province (and, for a result, the results), and the items come from
+ * /api/board/items: on a snapshot, after a re-vote, and every `items_refresh_s` (a photo's
+ * approval is no live event). Internal items never enter it.
+ *
+ * `seq` is the last update applied; `turnoutSeq` the last that was not about results, so
+ * the turnout figures are not fetched again for a result (nor the results' for a turnout
+ * figure): each figure says by its `meta.seq` which picture it shows.
  */
 
 /** The picture from the page's `boot`, and what changes it. `lists.dirty` says the text
- * slides must be rebuilt; `markDirty()` asks for a render; `conn.open` says the feed is up. */
-export function makePicture({ boot, cfg, conn, lists, markDirty }) {
+ * slides must be rebuilt; `markDirty()` asks for a render; `conn.open` says the feed is up;
+ * `results` holds the results, and `onResults()` is told at once when an update brings some. */
+export function makePicture({ boot, cfg, conn, lists, markDirty, results, onResults }) {
   var state = {
     seq: boot.picture.seq,
+    turnoutSeq: boot.picture.seq,
     national: boot.picture.national || {},
     provinces: {},
     rehearsal: !!boot.picture.rehearsal,
@@ -71,6 +78,7 @@ export function makePicture({ boot, cfg, conn, lists, markDirty }) {
 
   function applySnapshot(msg) {
     state.seq = msg.seq;
+    state.turnoutSeq = msg.seq;
     state.national = msg.national || {};
     state.provinces = indexProvinces(msg.provinces);
     state.rehearsal = !!msg.rehearsal;
@@ -79,6 +87,13 @@ export function makePicture({ boot, cfg, conn, lists, markDirty }) {
 
   function applyUpdate(u) {
     state.seq = u.seq;
+    if (u.results) {
+      results.applyUnit(u.seq, u.unit, u.results);
+      lists.dirty = true; // the ticker's winners
+      onResults();
+    } else {
+      state.turnoutSeq = u.seq;
+    }
     if (u.province && u.province.code) state.provinces[u.province.code] = u.province;
     if (u.national) state.national = u.national;
     if (typeof u.rehearsal === "boolean") state.rehearsal = u.rehearsal;
@@ -106,6 +121,7 @@ export function makePicture({ boot, cfg, conn, lists, markDirty }) {
       })
       .then(function (body) {
         setItems(body.items || [], body.revotes || [], body.photos || []);
+        if (results.setResults(body.results, body.winners)) onResults();
         markDirty();
       })
       .catch(function () {

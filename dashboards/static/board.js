@@ -24,6 +24,11 @@
  *   board-slides.js   the rotation and the Plotly figures
  *   board-tiles.js    the tile slide
  *   board-lists.js    the notes (and photos) slide, the re-votes table, the ticker
+ *   board-results.js  the results: summary, winners, the results slides' figures beside
+ *                     their titles (issue 13)
+ *
+ * URL parameters read on the server (server/board/layouts.py) arrive in the config; `seats`
+ * (gender, region, former_deputy) is what colours the hemicycle.
  */
 import { ElectionClock } from "./clock.js";
 import { LiveFeed } from "./feed.js";
@@ -33,6 +38,7 @@ import { makeFrame } from "./board-frame.js";
 import { makeHeader } from "./board-header.js";
 import { makeLists } from "./board-lists.js";
 import { makePicture } from "./board-picture.js";
+import { makeResults } from "./board-results.js";
 import { makeSlides } from "./board-slides.js";
 import { makeTiles } from "./board-tiles.js";
 
@@ -96,8 +102,26 @@ var conn = { open: false, everOpen: false, probing: false, lastProbe: 0 };
 var render = { timer: null, last: 0 };
 var lists = { dirty: true };
 
-var picture = makePicture({ boot: boot, cfg: cfg, conn: conn, lists: lists, markDirty: markDirty });
+var results = null; // board-results.js, once the state exists
+var picture = makePicture({
+  boot: boot,
+  cfg: cfg,
+  conn: conn,
+  lists: lists,
+  markDirty: markDirty,
+  results: {
+    applyUnit: function (seq, unit, summary) {
+      results.applyUnit(seq, unit, summary);
+    },
+    setResults: function (body, winners) {
+      return results.setResults(body, winners);
+    },
+  },
+  onResults: resultsArrived,
+});
 var state = picture.state;
+results = makeResults({ state: state, cfg: cfg, t: t, fmt: fmt, $: $, setText: setText });
+results.setResults(boot.items.results, boot.items.winners);
 var setItems = picture.setItems;
 var refreshItems = picture.refreshItems;
 var refreshItemsSoon = picture.refreshItemsSoon;
@@ -139,6 +163,7 @@ var textSlides = makeLists({
   setText: setText,
   provinceName: provinceName,
   timeLabel: timeLabel,
+  results: results,
 });
 var renderNotes = textSlides.renderNotes;
 var renderRevotes = textSlides.renderRevotes;
@@ -152,11 +177,21 @@ var slides = makeSlides({
   $: $,
   el: el,
   notes: textSlides.notes,
+  hasResults: results.available,
   renderTiles: renderTiles,
   timeout: timeout,
 });
 var display = slides.display;
 var schedule = slides.schedule;
+
+/* Results arrived (an update for a result or a decision, or the items' summary): the
+ * figures beside the slides' titles and the results slide on screen now, not at the next
+ * (throttled) render; the ticker's winners at the end of its crawl. */
+function resultsArrived() {
+  results.renderFacts();
+  slides.resultsChanged();
+  markDirty();
+}
 
 // --- rendering (throttled) -----------------------------------------------------------
 
@@ -275,6 +310,7 @@ renderTiles();
 renderMarks();
 renderNotes();
 renderRevotes();
+results.renderFacts();
 lists.dirty = false;
 document.body.setAttribute("data-seq", String(state.seq));
 tick();
@@ -284,7 +320,7 @@ feed.start();
 var firstFigure = document.getElementById("first-figure");
 var ready = fontsReady()
   .then(function () {
-    var first = cfg.slides[0].name;
+    var first = cfg.slides[cfg.first || 0].name;
     if (firstFigure && slides.isFigure(first)) {
       var fig = JSON.parse(firstFigure.textContent);
       firstFigure.parentNode.removeChild(firstFigure);
@@ -298,6 +334,7 @@ var ready = fontsReady()
     /* the frame and the tiles are on screen whatever the figure did */
   })
   .then(function () {
+    results.renderFacts(true); // the fonts are in: fit the strip's titles to them
     buildTicker();
     document.body.setAttribute("data-ready", "true");
     schedule();

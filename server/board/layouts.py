@@ -6,10 +6,20 @@ from typing import Any
 
 from dashboards import i18n
 
-SLIDES = ("map", "tiles", "ranking", "completion", "revotes", "history", "notes")
-"""Every slide, in the default order."""
-FIGURE_SLIDES = ("map", "ranking", "completion", "history")
-"""Slides drawn by Plotly from a `dashboards.figures` builder; the others are HTML."""
+RESULT_SLIDES = ("hemicycle", "results_map", "composition")
+"""The results' slides (`dashboards.figures.build_results`): they join the rotation once the
+public results have a unit reporting, and sit out their turn until then."""
+TURNOUT_FIGURES = ("map", "ranking", "completion", "history")
+"""Turnout slides drawn by Plotly from a `dashboards.figures` builder."""
+SLIDES = (*RESULT_SLIDES, "map", "tiles", "ranking", "completion", "revotes", "history", "notes")
+"""Every slide, in the default order: the results first (once there are any, they are the
+news), then the day's turnout."""
+FIGURE_SLIDES = (*RESULT_SLIDES, *TURNOUT_FIGURES)
+"""Slides drawn by Plotly; the others (tiles, re-votes, notes) are HTML."""
+DIMENSIONS = ("gender", "region", "former_deputy")
+"""What the hemicycle's seats can be coloured by (`?seats=`; the first is the default)."""
+WINNERS_MAX = 24
+"""The ticker knows the winners of at most this many units, the latest declared first."""
 DEFAULT_SECONDS = 12
 SECONDS_RANGE = (1, 3600)
 STALE_RANGE = (2, 86_400)
@@ -26,6 +36,8 @@ LAYOUTS: dict[str, dict[str, Any]] = {
         "photos_max": 6,
         "mixed": (4, 3),
         "revotes_max": 8,
+        "results_figure": (1352, 784),
+        "results_scale": 1.15,
     },
     "strip": {
         "size": (1920, 360),
@@ -37,12 +49,17 @@ LAYOUTS: dict[str, dict[str, Any]] = {
         "photos_max": 3,
         "mixed": (2, 1),
         "revotes_max": 5,
+        "results_figure": (1352, 262),
+        "results_scale": 1.0,
     },
 }
 """Board size, figure size (the slide's plot area, matched by board.css), text scale of the
 figures, and how much each HTML slide shows. A strip has room for fewer rows. The notes
 slide shows up to `notes_max` notes, or up to `photos_max` photos, or, when there are
-both, `mixed` = (photos, notes), as board.css lays them out."""
+both, `mixed` = (photos, notes), as board.css lays them out. The results' figures take
+`results_scale` times their size's natural text scale (`dashboards.figures.build_results`),
+and on 16:9 a plot area `results_figure` a line lower than the others (the count's figures
+sit under the slide's title)."""
 STRIP_COLUMNS = 21
 """The strip lays the 63 tiles out north to south in three rows of 21."""
 
@@ -73,3 +90,13 @@ def board_lang(raw: str | None) -> str:
 
 def board_layout(raw: str | None) -> str:
     return "strip" if raw == "strip" else "full"
+
+
+def board_seats(raw: str | None) -> str:
+    """The hemicycle's colouring (`?seats=gender|region|former_deputy`), gender by default."""
+    return raw if raw in DIMENSIONS else DIMENSIONS[0]
+
+
+def has_results(summary: dict | None) -> bool:
+    """Whether the results slides join the rotation: a unit has a public result."""
+    return bool(summary and summary.get("units_reporting"))

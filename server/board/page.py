@@ -19,16 +19,20 @@ from server.board.layouts import (
     ITEMS_REFRESH_S,
     LAYOUTS,
     REFRESH_RANGE,
+    RESULT_SLIDES,
     SECONDS_RANGE,
     SLIDES,
     STALE_RANGE,
     STRIP_COLUMNS,
+    WINNERS_MAX,
     board_lang,
     board_layout,
+    board_seats,
     bounded_int,
+    has_results,
     parse_slides,
 )
-from server.board.slides import public_picture, slide_figure
+from server.board.slides import public_picture, public_results, results_figure, slide_figure
 from server.security import route_kind
 from server.state import Votewire, votewire
 
@@ -125,6 +129,8 @@ def page_config(
     slides: list[dict],
     stale_s: int,
     refresh_s: int = ITEMS_REFRESH_S,
+    seats: str = "gender",
+    first: int = 0,
 ) -> dict:
     spec = LAYOUTS[layout]
     election = app.settings.election
@@ -133,8 +139,14 @@ def page_config(
         "layout": layout,
         "size": spec["size"],
         "figure_size": spec["figure"],
+        "results_figure_size": spec["results_figure"],
         "slides": slides,
+        "first": first,
         "figure_slides": FIGURE_SLIDES,
+        "result_slides": RESULT_SLIDES,
+        "seats": seats,
+        "results_ms": 300,
+        "winners_max": WINNERS_MAX,
         "stale_s": stale_s,
         "tile_stale_s": app.settings.stale_s,
         "tile_digits": spec["tile_digits"],
@@ -176,14 +188,22 @@ async def board_page(request: Request) -> Response:
     slides = parse_slides(q.get("slides"), seconds)
     stale_s = bounded_int(q.get("stale"), app.settings.board_stale_s, STALE_RANGE)
     refresh_s = bounded_int(q.get("refresh"), ITEMS_REFRESH_S, REFRESH_RANGE)
+    seats = board_seats(q.get("seats"))
     picture = await public_picture(request)
-    items = await read_items(app, ITEMS_DEFAULT)
-    first = slides[0]["name"]
-    figure = (
-        await slide_figure(request, picture, first, lang, layout)
-        if first in FIGURE_SLIDES
-        else None
+    body = await public_results(request)
+    items = await read_items(app, ITEMS_DEFAULT, body)
+    # The results slides sit out until a unit has a public result: the board opens on
+    # the first slide that has something to show.
+    results = has_results(items["results"]["summary"])
+    first_i = next(
+        (i for i, s in enumerate(slides) if results or s["name"] not in RESULT_SLIDES), 0
     )
+    first = slides[first_i]["name"]
+    figure = None
+    if first in RESULT_SLIDES and results:
+        figure = await results_figure(request, body, first, lang, layout, seats)
+    elif first in FIGURE_SLIDES and first not in RESULT_SLIDES:
+        figure = await slide_figure(request, picture, first, lang, layout)
     labels = i18n.catalogue(lang)
     html = pages.render(
         "board.html",
@@ -194,8 +214,11 @@ async def board_page(request: Request) -> Response:
         frame=_frame(picture, lang),
         tiles=_tiles(picture, lang, layout, app),
         slides=slides,
+        first=first,
         slide_names=SLIDES,
         figure_slides=FIGURE_SLIDES,
+        result_slides=RESULT_SLIDES,
+        has_results=results,
         first_figure=_script_json(figure) if figure else None,
         tile_stale_label=labels["tile_stale"].format(n=round(app.settings.stale_s / 60)),
         boot={
@@ -206,6 +229,8 @@ async def board_page(request: Request) -> Response:
                 slides=slides,
                 stale_s=stale_s,
                 refresh_s=refresh_s,
+                seats=seats,
+                first=first_i,
             ),
             "labels": labels,
             "picture": picture,

@@ -1,10 +1,15 @@
-"""The board's Plotly slides (map, ranking, completion, history): each built by
-`dashboards.figures` from the current public picture, in a worker thread (a map takes
-~0.2 s of CPU, which must not stall the live feed), and kept per (chart, language,
-layout), rebuilt for a newer picture at most every `FIGURE_MIN_AGE_S`: the cost does not
-grow with the number of boards.
+"""The board's Plotly slides: the turnout's (map, ranking, completion, history), each built
+by `dashboards.figures` from the current public picture, and the results' (hemicycle,
+results map, composition), built by `dashboards.figures.build_results` from the current
+public results (`server.results.read_results`, internal results never). Built in a worker
+thread (a map takes ~0.2 s of CPU, which must not stall the live feed), and kept per
+(chart, language, layout[, seats]), rebuilt for a newer picture at most every
+`FIGURE_MIN_AGE_S` (results: `RESULTS_MIN_AGE_S`): the cost does not grow with the number
+of boards.
 
-`GET /api/board/figure/{name}?lang=&layout=`: one slide's figure as JSON.
+`GET /api/board/figure/{name}?lang=&layout=[&seats=]`: one slide's figure as JSON; its
+`layout.meta.seq` is the seq of the picture (or results) it shows, which tells a board
+whether it is behind.
 """
 
 from __future__ import annotations
@@ -21,15 +26,30 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dashboards import figures
+from dashboards.figures.results_frame import text_scale
 from ingest.errors import Invalid
-from server.board.layouts import FIGURE_SLIDES, LAYOUTS, board_lang, board_layout
+from server import store
+from server.board.layouts import (
+    FIGURE_SLIDES,
+    LAYOUTS,
+    RESULT_SLIDES,
+    board_lang,
+    board_layout,
+    board_seats,
+)
 from server.picture import read_picture
+from server.results import read_results
 from server.security import route_kind
 from server.state import votewire
 
 FIGURE_MIN_AGE_S = 2.0
 """A chart is drawn again for a newer picture at most this often (a map is ~0.2 s of CPU
 and ~330 kB of JSON); see `FigureCache`."""
+
+RESULTS_MIN_AGE_S = 0.25
+"""The results' figures are drawn again at most this often: a declared unit is on the
+board's hemicycle within a second of its ack (results come far less often than turnout
+figures on the day, and a hemicycle is quick to draw)."""
 
 MAP_LABEL_ROOM = 220
 """Pixels (at scale 1) added to the map's width for the archipelagos' labels."""
@@ -58,6 +78,44 @@ def build_figure(picture: dict, name: str, lang: str, layout: str) -> str:
         fig.update_layout(title=None, margin_t=top)
         if name == "map":
             _refit_map(fig, width, height, scale)
+    return pio.to_json(fig, validate=False)
+
+
+TITLE_ROOM = 66
+"""Pixels (at text scale 1) that `dashboards.figures.frame.base_figure` gives the title and
+its subtitle at the top of a figure (18 + 24 × 1.2 + 15 × 1.3): the board shows its own
+title, and gives that room to the figure's plot area instead."""
+
+
+def build_results_figure(results: dict, name: str, lang: str, layout: str, seats: str) -> str:
+    """One results slide's figure as JSON text, from a public results body: drawn for the
+    slide's plot area (on the strip, as a band) without its title (the board shows it),
+    "as of" the latest result it shows rather than the moment it was drawn; `meta.seq` is
+    the body's seq.
+
+    The figure is drawn `TITLE_ROOM` taller, then that room is taken off its top margin:
+    its plot area (which the builder fits the hemicycle, the map, the panels to) is the
+    one the board shows, at the text scale the layout asks for."""
+    spec = LAYOUTS[layout]
+    band = layout == "strip"
+    width, height = spec["results_figure"]
+    s = text_scale(width, height, band, spec["results_scale"])
+    crop = round(TITLE_ROOM * s)
+    tall = height + crop
+    body = {**results, "at": None, "rehearsal": False}
+    fig = figures.build_results(
+        name,
+        body,
+        lang,
+        (width, tall),
+        band=band,
+        dimension=seats,
+        scale=s / text_scale(width, tall, band, 1.0),
+    )
+    meta = dict(fig.layout.meta or {})
+    meta["seq"] = results["seq"]
+    top = max(4.0, fig.layout.margin.t - crop)
+    fig.update_layout(title=None, meta=meta, height=height, margin_t=top)
     return pio.to_json(fig, validate=False)
 
 
@@ -105,17 +163,34 @@ class FigureCache:
             self.latest[key] = (seq, time.monotonic(), task.result())
 
 
-def _cache(request: Request) -> FigureCache:
+def _cache(request: Request, results: bool = False) -> FigureCache:
     state = request.app.state
-    cache = getattr(state, "board_figures", None)
+    name = "board_result_figures" if results else "board_figures"
+    cache = getattr(state, name, None)
     if cache is None:
-        cache = state.board_figures = FigureCache()
+        cache = FigureCache(RESULTS_MIN_AGE_S if results else FIGURE_MIN_AGE_S)
+        setattr(state, name, cache)
     return cache
 
 
 async def public_picture(request: Request) -> dict:
     """The current public picture (what the board shows)."""
     return await read_picture(votewire(request), internal=False, at=None)
+
+
+async def public_results(request: Request) -> dict:
+    """The current public results (what the board shows): internal results never. The body
+    is kept for its seq, the last public one (`store.last_seqs`): until something public
+    happens, boards asking for a figure or their items share one read of the results."""
+    app = votewire(request)
+    kept = getattr(request.app.state, "board_results", None)
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        _, public = await store.last_seqs(conn)
+    if kept is not None and kept["seq"] == public:
+        return kept
+    body = await read_results(app, internal=False, at=None)
+    request.app.state.board_results = body
+    return body
 
 
 async def slide_figure(request: Request, picture: dict, name: str, lang: str, layout: str) -> str:
@@ -125,16 +200,31 @@ async def slide_figure(request: Request, picture: dict, name: str, lang: str, la
     )
 
 
+async def results_figure(
+    request: Request, results: dict, name: str, lang: str, layout: str, seats: str
+) -> str:
+    """Results slide `name`'s figure of `results` as JSON text, from the app's cache."""
+    return await _cache(request, results=True).get(
+        (name, lang, layout, seats),
+        results["seq"],
+        lambda: build_results_figure(results, name, lang, layout, seats),
+    )
+
+
 @route_kind("read")
 async def figure(request: Request) -> Response:
     name = request.path_params["name"]
     q = request.query_params
     if name not in FIGURE_SLIDES:
         raise Invalid.of("name", "no_chart", chart=name, charts=", ".join(FIGURE_SLIDES))
-    picture = await public_picture(request)
-    text = await slide_figure(
-        request, picture, name, board_lang(q.get("lang")), board_layout(q.get("layout"))
-    )
+    lang, layout = board_lang(q.get("lang")), board_layout(q.get("layout"))
+    if name in RESULT_SLIDES:
+        results = await public_results(request)
+        seats = board_seats(q.get("seats"))
+        text = await results_figure(request, results, name, lang, layout, seats)
+    else:
+        picture = await public_picture(request)
+        text = await slide_figure(request, picture, name, lang, layout)
     return Response(text, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
 
