@@ -142,6 +142,8 @@ class Desk:
                 await self._write_batch(batch)
 
     async def _write_batch(self, batch: list) -> None:
+        import os as _os  # TRACE-TEMP
+        _t0 = time.perf_counter()  # TRACE-TEMP
         try:
             async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
                 outcomes = await store.accept_batch(
@@ -153,6 +155,9 @@ class Desk:
                 if not fut.done():
                     fut.set_exception(unavailable())
             return
+        if _os.environ.get("VOTEWIRE_WRITER_TRACE"):  # TRACE-TEMP
+            with open(_os.environ["VOTEWIRE_WRITER_TRACE"], "a") as _f:  # TRACE-TEMP
+                _f.write(f"{len(batch)} {(time.perf_counter() - _t0) * 1000:.2f}\n")  # TRACE-TEMP
         for (_item, fut), outcome in zip(batch, outcomes, strict=True):
             if not fut.done():
                 fut.set_result(outcome)
@@ -209,6 +214,13 @@ class Desk:
             raise Invalid.of("province", id=report.id, province=province[:10])
         return province
 
+    def _moment_text(self, iso: str | None) -> str | None:
+        """A stored moment as a correspondent reads it: "21:00 23/05/2021", election zone."""
+        if iso is None:
+            return None
+        moment = datetime.fromisoformat(iso).astimezone(self.settings.election.zone)
+        return f"{moment:%H:%M %d/%m/%Y}"
+
     def _answer(self, report: Report, bearer: store.Bearer, out: store.Outcome) -> dict:
         if out.outcome == "accepted":
             self.rate.spend(bearer.token_id)
@@ -232,7 +244,7 @@ class Desk:
             raise Invalid.of("id", "reused", id=report.id, seq=out.seq)
         if out.outcome == "regression":
             prev = out.detail or {}
-            when = prev.get("as_of")
+            when = self._moment_text(prev.get("as_of"))
             if prev.get("field") == "data.stage":
                 raise Regression.of("data.stage", id=report.id, as_of=when)
             if prev.get("field") == "data.ballots_valid":
