@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ingest import law, results_timeline, scenario
+from ingest import law, messages, results_timeline, scenario, simulate
 from ingest.candidates import (
     candidate_index,
     official_results,
@@ -66,6 +66,21 @@ def test_every_result_passes_the_contracts_checks(timeline):
             "areas_counted", "areas_total", "audience",
         }  # fmt: skip
     assert len({r["id"] for r in reports}) == len(reports)
+
+
+def test_the_contracts_own_parser_accepts_every_report_and_decision(timeline):
+    """The same checks through ingest/messages.py, as the server runs them on arrival."""
+    for r in timeline["reports"]:
+        report = messages.parse_report(simulate.report_of(r))
+        messages.check_report(
+            report, window=scenario.WINDOW, now=results_timeline.COUNCIL_AT, registered=1
+        )
+        unit = messages.check_result(report, r["province"])
+        assert (unit.code, unit.unit) == (r["province"], r["data"]["unit"])
+        assert report.audience == "public"
+    for d in timeline["decisions"]:
+        body = messages.parse_confirmation(results_timeline.confirmation_body(d))
+        assert (body.candidate, body.confirmed) == (d["candidate"], d["confirmed"])
 
 
 def test_a_units_count_only_grows_and_ends_with_its_official_record(timeline):
