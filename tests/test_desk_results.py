@@ -385,7 +385,9 @@ async def test_the_desk_marks_internal_results_close_races_and_names_official_di
         elected = {
             c.id for c in unit_of("74", 1).candidates if candidates.official_results()[c.id].elected
         }
-        assert bd["status"] == "declared" and bd["pending"] and bd["report"] is None
+        assert bd["status"] == "declared" and bd["pending"]
+        assert bd["report"]["id"] == bd1["id"] and bd["report"]["audience"] == "internal"
+        assert bd["report"]["stage"] == "final"  # sent before the page: still publishable
         assert set(bd["race"]["winners"]) == elected and not bd["race"]["close"]
         assert hn["status"] == "counting" and not hn["pending"]
         assert hn["race"]["reasons"] == ["under_51", "margin"] and hn["race"]["margin"] == 4

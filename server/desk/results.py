@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from ingest import candidates
 from ingest.law import CompositionCounts, composition
+from server import store
 from server.auth import requires
 from server.jsonio import json_response
 from server.picture import moment
@@ -273,16 +274,18 @@ async def desk_results(app: Votewire, at: datetime | None) -> dict[str, Any]:
     `report`, the thresholds of a close race, and the Council's figures."""
     ours = await read_results(app, internal=True, at=at)
     public = await read_results(app, internal=False, at=at)
+    async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
+        reports = await store.latest_results(conn, at)
     return {
         "seq": ours["seq"],
         "at": ours["at"],
         "live": at is None,
         "summary": ours["summary"],
         "public_summary": public["summary"],
-        "units": desk_units(ours["units"], public["units"]),
+        "units": desk_units(ours["units"], public["units"], reports),
         "close_pct": CLOSE_PCT,
         "close_margin_pct": CLOSE_MARGIN_PCT,
-        "council": council_composition(app.settings.election.day.year),
+        "council": council_composition(candidates.BALLOT_YEAR),
     }
 
 
@@ -290,7 +293,7 @@ async def summary_results(app: Votewire, at: datetime) -> dict[str, Any]:
     """Phase 3's results for the summary: the public results at `at` (the summary is what
     the agency files, so internal results stay out of it, as internal notes do)."""
     body = await read_results(app, internal=False, at=at)
-    return phase_results(body, app.settings.election.day.year)
+    return phase_results(body, candidates.BALLOT_YEAR)
 
 
 @requires("editor")
@@ -312,7 +315,7 @@ async def official_list(request: Request) -> Response:
             **official_comparison(ours["units"]),
             "complete": all(e["status"] in FINAL for e in ours["units"]),
             "summary": ours["summary"],
-            "council": council_composition(app.settings.election.day.year),
+            "council": council_composition(candidates.BALLOT_YEAR),
         }
     )
 

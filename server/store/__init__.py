@@ -68,7 +68,7 @@ from server.store.reports import (
     reports_of_token,
     reset_reports,
 )
-from server.store.results import Decision, record_decision, results_body
+from server.store.results import Decision, latest_results, record_decision, results_body
 from server.store.sessions import (
     Attempt,
     Session,
@@ -140,6 +140,7 @@ __all__ = [
     "seed_provinces",
     "Decision",
     "record_decision",
+    "latest_results",
     "results_body",
     "session_bearer",
     "session_hash",

@@ -281,3 +281,20 @@ async def results_body(conn: asyncpg.Connection, *, internal: bool, at: datetime
             tallies.append(tally)
         summary = await conn.fetchval("SELECT tally_sum($1::jsonb[])", tallies)
     return {"seq": seq, "summary": summary, "units": entries}
+
+
+async def latest_results(conn: asyncpg.Connection, at: datetime | None = None) -> dict[str, dict]:
+    """Each unit's latest accepted result report at `at` (None: now), by unit id
+    ("01-1"): its `id`, `audience`, `seq`, `as_of`, `stage` (the desk publishes or
+    retracts it)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (r.province, (r.data->>'unit')::int)
+                  r.province || '-' || (r.data->>'unit') AS unit, r.id::text AS id,
+                  r.audience, r.seq, r.as_of, coalesce(r.data->>'stage', 'provisional') AS stage
+           FROM reports r
+           WHERE r.kind = 'result' AND NOT r.retracted
+             AND r.as_of <= coalesce($1::timestamptz, 'infinity')
+           ORDER BY r.province, (r.data->>'unit')::int, r.as_of DESC, r.seq DESC""",
+        at,
+    )
+    return {r["unit"]: {k: r[k] for k in ("id", "audience", "seq", "as_of", "stage")} for r in rows}
