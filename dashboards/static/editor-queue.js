@@ -5,7 +5,7 @@
  */
 
 /** The queue over the page's `state`, labels (`t`, `c`), `api` and helpers. */
-export function makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon, mapSoon }) {
+export function makeQueue({ state, t, c, $, el, api, fmtPct, fmtInt, hm, dmhm, liveSoon, mapSoon }) {
   // --- the review queue ---------------------------------------------------------------
   let queueTimer = null;
   function queueSoon(delay) {
@@ -31,6 +31,11 @@ export function makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon,
     }
     if (item.kind === "security") {
       return `[${c["severity_" + d.severity] || d.severity}] ${d.text}${d.location ? " — " + d.location : ""}`;
+    }
+    if (item.kind === "result") {
+      const stage = t["dres_stage_" + (d.stage || "provisional")] || d.stage;
+      return `${t.dres_unit_name.replace("{province}", item.province_name).replace("{unit}", d.unit)} · ` +
+        `${t.dres_ballots_valid.replace("{valid}", fmtInt(d.ballots_valid))} · ${stage}`;
     }
     return d.text || JSON.stringify(d);
   }
@@ -74,7 +79,8 @@ export function makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon,
         }
       };
       if (!item.verified && !item.retracted) actions.append(el("button", { type: "button", "data-action": "verify", onclick: () => act("verify") }, t.act_verify));
-      if ((item.kind === "security" || item.kind === "note") && item.audience === "internal" && !item.retracted) {
+      const publishable = ["security", "note", "revote", "result"].includes(item.kind);
+      if (publishable && item.audience === "internal" && !item.retracted) {
         actions.append(el("button", { type: "button", "data-action": "publish", onclick: () => act("publish") }, t.act_publish));
       }
       if (!item.retracted) actions.append(el("button", { type: "button", class: "danger", "data-action": "retract", onclick: () => act("retract") }, t.act_retract));
@@ -93,7 +99,7 @@ export function makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon,
       const statusChips = [
         item.verified ? el("span", { class: "chip ok" }, t.st_verified) : null,
         item.retracted ? el("span", { class: "chip bad" }, t.st_retracted) : null,
-        item.kind === "security" || item.kind === "note"
+        publishable
           ? el("span", { class: "chip " + (item.audience === "public" ? "pub" : "int") }, item.audience === "public" ? t.st_public : t.st_internal)
           : null,
       ];

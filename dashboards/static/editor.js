@@ -432,7 +432,7 @@ const feed = new LiveFeed("/ws/live/editor", {
 });
 
 // --- the review queue (editor-queue.js) and the other tabs (editor-admin.js) --------
-const { loadQueue, queueSoon } = makeQueue({ state, t, c, $, el, api, fmtPct, hm, dmhm, liveSoon, mapSoon });
+const { loadQueue, queueSoon } = makeQueue({ state, t, c, $, el, api, fmtPct, fmtInt, hm, dmhm, liveSoon, mapSoon });
 const { loadOfficial, loadPhotos, loadTokens } = makeAdmin({
   t,
   $,
