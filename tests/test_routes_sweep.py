@@ -38,6 +38,11 @@ QUERY = (
     "approved",
     "chart",
     "next",
+    "province",
+    "q",
+    "unit",
+    "dimension",
+    "seats",
 )
 """Every query parameter a route reads (`test_the_sweep_knows_every_parameter_a_route_reads`
 keeps this list in step with the code)."""
