@@ -21,7 +21,7 @@ from dashboards import i18n
 from ingest.candidates import official_results, official_valid, unit_index, units_of
 from server.board import items as board_items
 from server.board.layouts import RESULT_SLIDES
-from tests.conftest import ARTIFACTS, WAIT, bureau, report
+from tests.conftest import ARTIFACTS, MS, WAIT, bureau, report
 from tests.test_board import SLIDES_SEEN_JS, TEXT_CUT_JS, open_board, show
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,8 @@ NIGHT = "2021-05-23T22:00:00+07:00"
 TURNOUT = "2021-05-23T11:00:00+07:00"
 LIVE_MS = 1_000
 """The acceptance: the board's hemicycle is updated within a second of the ack."""
+WITHDRAWN_MS = 2_500 * MS * 1000
+"""A retracted winner leaves the ticker within this, not at the end of its crawl."""
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +186,44 @@ async def test_results_slides_join_the_rotation_with_the_first_public_result(ser
         assert "Nguyễn Phú Trọng" not in await page.content()  # Hà Nội's is still internal
         items = await get_json(server, "/api/board/items")
         assert [(w["code"], w["unit"]) for w in items["winners"]] == [("48", 1)]
+        console.check()
+
+
+async def editor_action(srv, report_id: str, action: str) -> None:
+    """An editor publishes or retracts a report on the desk (contract §5: results too)."""
+    editor = await srv.token(None, "editor")
+    async with httpx.AsyncClient(base_url=srv.http, timeout=30) as c:
+        r = await c.post(
+            f"/editor/api/reports/{report_id}/{action}",
+            headers={"Authorization": f"Bearer {editor}"},
+            json={"why": "board test"},
+        )
+    assert r.status_code == 200, r.text
+
+
+async def test_a_published_result_joins_the_board_and_a_retracted_one_leaves_it(server, browser):
+    """An internal result an editor publishes reaches the open board (summary, ticker);
+    retracting the only public results takes them off it again: the slides sit out, the
+    ticker forgets the winners."""
+    hanoi = official("01", 1)
+    await send(server, "01", hanoi)
+    async with open_board(browser, server.http, "?slides=map,hemicycle") as (page, console):
+        body = page.locator("body")
+        await expect(body).to_have_attribute("data-results", "none")
+        await editor_action(server, hanoi["id"], "publish")
+        await expect(body).to_have_attribute("data-results", "some")
+        summary = (await get_json(server, "/api/results"))["summary"]
+        assert summary["units_declared"] == 1 and summary["seats_filled"] == 3
+        await expect(page.locator("#facts-hemicycle")).to_have_attribute(
+            "data-text", facts("vi", summary)
+        )
+        winner = page.locator('#crawl .tick-winner[data-unit="01-1"] .tick-text')
+        await expect(winner).to_contain_text(f"Nguyễn Phú Trọng {i18n.fmt_pct(93.23, 'vi')}")
+        await editor_action(server, hanoi["id"], "retract")
+        await expect(body).to_have_attribute("data-results", "none")
+        # At once, not at the end of the crawl (one winner's line crawls for ~6 s).
+        await expect(page.locator("#crawl .tick-winner")).to_have_count(0, timeout=WITHDRAWN_MS)
+        await expect(page.locator("#slide-hemicycle")).to_have_attribute("data-available", "false")
         console.check()
 
 

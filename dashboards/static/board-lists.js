@@ -170,6 +170,13 @@ export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, time
     box.classList.remove("moving", "idle");
     box.textContent = "";
     var list = tickerItems();
+    ticker.winners = list
+      .filter(function (it) {
+        return it.kind === "winner";
+      })
+      .map(function (it) {
+        return it.id;
+      });
     if (!list.length) {
       box.classList.add("idle");
       box.textContent = T.no_notes;
@@ -207,5 +214,18 @@ export function makeLists({ state, cfg, T, t, $, el, setText, provinceName, time
   // jumps under the reader's eyes; then the list is rebuilt (bounded) and crawls again.
   ticker.el.addEventListener("animationend", buildTicker);
 
-  return { notes, renderNotes, renderRevotes, buildTicker, ticker };
+  /* Whether the crawl names a winner who no longer is one (the result was retracted, or
+   * the unit is counting again): that cannot wait for the end of the crawl. */
+  function tickerWithdrawn() {
+    if (!ticker.winners || !ticker.winners.length) return false;
+    var now = {};
+    results.tickerItems().forEach(function (it) {
+      now[it.id] = true;
+    });
+    return ticker.winners.some(function (id) {
+      return !now[id];
+    });
+  }
+
+  return { notes, renderNotes, renderRevotes, buildTicker, tickerWithdrawn, ticker };
 }

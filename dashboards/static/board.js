@@ -212,7 +212,7 @@ function doRender() {
     renderNotes();
     renderRevotes();
     ticker.dirty = true;
-    if (!ticker.moving) buildTicker();
+    if (!ticker.moving || textSlides.tickerWithdrawn()) buildTicker();
   }
   slides.refreshCurrent();
   document.body.setAttribute("data-seq", String(state.seq));
