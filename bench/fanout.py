@@ -8,10 +8,14 @@ between them, half a second apart, so whatever else the machine does falls on bo
 then a burst to each (63 bureaus, one report each, spread over one second; the bare server
 gets 63 frames at the same pace). The bare server's frames have the size of a real update.
 Prints p50/p99/max latency from the send to each viewer's receipt, updates/s delivered,
-both servers' RSS, and the ratios. Both servers run pinned to CPU 0, this load generator
-to CPU 1. Viewers are `RawViewer`s (a few microseconds per message, so one core of load
-generator keeps up with one core of server); `--client websockets` uses the library's
-client instead, which is slower than either server at 10,000 viewers.
+both servers' RSS while they hold the N viewers, votewire's full garbage collections during
+the round (count, average, longest: from its /metrics histogram, so the longest is the
+bucket it fell in), the ratios, and issue 14's bars (full collections <= 50 ms, RSS <=
+1.5x the bare server's, p99 <= 150 ms and <= 0.6 of the bare server's at 10,000 viewers).
+Both servers run pinned to CPU 0, this load generator to CPU 1. Viewers are `RawViewer`s
+(a few microseconds per message, so one core of load generator keeps up with one core of
+server); `--client websockets` uses the library's client instead, which is slower than
+either server at 10,000 viewers.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+import asyncpg
+import httpx
 import websockets
 
 from bench.common import (
@@ -36,7 +42,6 @@ from bench.common import (
     bureau_tokens,
     free_port,
     fresh_database,
-    gc_pauses,
     pct,
     postgres_server,
     rss_mb,
@@ -397,9 +402,64 @@ async def burst(target, viewers, n: int) -> dict:
     return summarise(f"{target.name} burst of 63", sent, arrivals, n, time.perf_counter() - t_start)
 
 
-async def compare(client: str, n: int, singles: int, ours: Votewire, bare_port: int, rnd: int):
+class GcPauses:
+    """votewire's full (generation 2) collections, from its /metrics histogram."""
+
+    def __init__(self, db_url: str, port: int) -> None:
+        self.db_url, self.port, self.token = db_url, port, ""
+
+    async def read(self) -> dict[str, float]:
+        """{"count", "sum", "le=<bound>": cumulative count, ...} since the server started."""
+        if not self.token:
+            from server import store
+            from server.auth import new_token
+
+            self.token = new_token()
+            conn = await asyncpg.connect(self.db_url)
+            await store.issue_token(conn, self.token, "editor", None, "bench")
+            await conn.close()
+        async with httpx.AsyncClient(timeout=60) as c:
+            text = (
+                await c.get(
+                    f"http://127.0.0.1:{self.port}/metrics",
+                    headers={"Authorization": f"Bearer {self.token}"},
+                )
+            ).text
+        out: dict[str, float] = {}
+        for line in text.splitlines():
+            m = GC_LINE.match(line)
+            if m:
+                key = m["key"] if m["le"] is None else f"le={m['le']}"
+                out[key] = float(m["value"])
+        return out
+
+
+GC_LINE = re.compile(
+    r'votewire_gc_pause_seconds_(?P<key>count|sum|bucket)\{generation="2"(?:,le="(?P<le>[^"]+)")?\}'
+    r" (?P<value>\S+)"
+)
+
+
+def gc_between(before: dict[str, float], after: dict[str, float]) -> dict:
+    """The full collections between two readings: count, mean and the bucket bound of the
+    longest (in seconds; inf when beyond the last bucket)."""
+    n = after.get("count", 0.0) - before.get("count", 0.0)
+    total = after.get("sum", 0.0) - before.get("sum", 0.0)
+    longest = 0.0
+    if n:
+        bounds = sorted(
+            (float(k[3:]), after[k] - before.get(k, 0.0)) for k in after if k.startswith("le=")
+        )
+        longest = next((b for b, c in bounds if c >= n), float("inf"))
+    return {"count": n, "mean": total / n if n else 0.0, "longest": longest}
+
+
+async def compare(
+    client: str, n: int, singles: int, ours: Votewire, bare_port: int, rnd: int, pids: tuple
+):
     """Both servers hold N viewers at once; single updates alternate between them (half a
-    second apart) so that whatever else the machine does falls on both alike."""
+    second apart) so that whatever else the machine does falls on both alike. Returns the
+    rows, the update's size and both servers' RSS (MB) with the N viewers connected."""
     size = await ours.update_size()
     theirs = Bare(bare_port, size)
     await theirs.open()
@@ -422,10 +482,44 @@ async def compare(client: str, n: int, singles: int, ours: Votewire, bare_port: 
         )
     for side, (target, viewers) in enumerate(targets):
         rows[side].append(await burst(target, viewers, n))
+    rss = tuple(rss_mb(pid) for pid in pids)  # while both still hold their N viewers
     for _, viewers in targets:
         await viewers.close()
     await theirs.close()
-    return rows, size
+    return rows, size, rss
+
+
+def report(n: int, mine: list[dict], theirs: list[dict], size: int, rss: tuple, gc: dict) -> None:
+    """RSS, full collections, the ratios and issue 14's bars for one round."""
+    print(
+        f"  RSS with {n} viewers: votewire {rss[0]:.0f} MB, bare {rss[1]:.0f} MB"
+        f" (ratio {rss[0] / rss[1]:.2f}); update frame {size} bytes for both",
+        flush=True,
+    )
+    longest = "-" if not gc["count"] else f"<= {gc['longest'] * 1000:.0f} ms"
+    print(
+        f"  votewire full GC during the round: {gc['count']:.0f},"
+        f" average {gc['mean'] * 1000:.1f} ms, longest {longest}",
+        flush=True,
+    )
+    for o, t in zip(mine, theirs, strict=True):
+        print(
+            f"  ratio {o['name'][9:]:<18} p50 {o['p50'] / t['p50']:.2f}"
+            f"  p99 {o['p99'] / t['p99']:.2f}",
+            flush=True,
+        )
+    single, bare_single = mine[0], theirs[0]
+    bars = [
+        ("full GC <= 50 ms each", not gc["count"] or gc["longest"] <= 0.05),
+        ("RSS <= 1.5x bare", rss[0] <= 1.5 * rss[1]),
+        ("p99 <= 150 ms", single["p99"] <= 150),
+        ("p99 <= 0.6x bare", single["p99"] <= 0.6 * bare_single["p99"]),
+    ]
+    print(
+        "  issue 14 bars (one at a time): "
+        + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in bars),
+        flush=True,
+    )
 
 
 async def main() -> None:
@@ -456,31 +550,23 @@ async def main() -> None:
                 os.sched_setaffinity(proc.pid, {0})
                 ours = Votewire(port, tokens)
                 await ours.open()
+                pauses = GcPauses(url, port)
                 for rnd, n in enumerate(int(x) for x in args.viewers.split(",")):
                     print(f"\n{n} viewers", flush=True)
                     bare_port = free_port()
                     bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
                     os.sched_setaffinity(bare.pid, {0})
                     await asyncio.sleep(1.0)
+                    gc_before = await pauses.read()
                     try:
-                        (mine, theirs), size = await compare(
-                            client, n, args.singles, ours, bare_port, rnd + 1
+                        (mine, theirs), size, rss = await compare(
+                            client, n, args.singles, ours, bare_port, rnd + 1, (proc.pid, bare.pid)
                         )
-                        print(
-                            f"  RSS: votewire {rss_mb(proc.pid):.0f} MB, bare"
-                            f" {rss_mb(bare.pid):.0f} MB; update frame {size} bytes for both",
-                            flush=True,
-                        )
-                        print(f"  votewire {await gc_pauses(url, port)}", flush=True)
                     finally:
                         bare.terminate()
                         bare.wait()
-                    for o, t in zip(mine, theirs, strict=True):
-                        print(
-                            f"  ratio {o['name'][9:]:<18} p50 {o['p50'] / t['p50']:.2f}"
-                            f"  p99 {o['p99'] / t['p99']:.2f}",
-                            flush=True,
-                        )
+                    gc = gc_between(gc_before, await pauses.read())
+                    report(n, mine, theirs, size, rss, gc)
                 await ours.close()
 
 

@@ -1,17 +1,32 @@
-"""Full garbage collections at quiet moments, not in the middle of a broadcast.
+"""Full garbage collections short, and at quiet moments.
 
-Every live viewer keeps ~165 objects that CPython's cycle collector scans (its tasks,
-the ASGI middleware chain, uvicorn's protocol). A full (generation 2) collection walks all
-of them and stops the process while it does: measured here at 10,000 viewers, 1 to 2.7 s
-during which no ack, broadcast or snapshot goes out. CPython starts one whenever the
-objects promoted since the last have grown past a quarter of the old ones, which happens
-as viewers arrive: at any moment, say while 10,000 viewers wait for a report.
+A full (generation 2) collection walks every object the cycle collector tracks and stops
+the process while it does. At 10,000 live viewers that is over a million objects (each
+viewer's coroutines, its uvicorn protocol, its scope...): 0.5 s, ten times a run as viewers
+arrived, during which no ack, broadcast or snapshot went out. Nearly all of those objects
+live as long as their connection, and a closed connection is freed by reference counting
+(server/sockets.py, server/live.py leave no cycle behind), so walking them again and again
+finds nothing.
 
-`QuietCollector` keeps CPython's young collections (cheap, automatic) and its rule for
-when a full one is due, but starts that one itself when the process has been quiet for
-`quiet_s` (no broadcast), or at the latest `overdue_s` after it fell due, so memory
-stays bounded on a day that is never quiet. The objects alive at start-up (modules,
-fixtures, schemas) are frozen out of the scan (`gc.freeze`).
+`QuietCollector` therefore *freezes* what survives (`gc.freeze`: out of every later
+collection's reach):
+
+- **settle**: once the young collections have promoted `settle_objects` (counted as CPython
+  does, in objects allocated; an upper bound of those promoted) a full collection runs and
+  its survivors are frozen. It walks only what arrived since the last one, so it is short
+  whatever the number of viewers. It waits for a quiet moment (`quiet_s` without a
+  broadcast), at most `overdue_s`, and never past `urgent_objects`, which bounds its length.
+- **thaw**: frozen objects that later became cyclic garbage are freed only by a collection
+  of everything (`gc.unfreeze`, collect, freeze again), as long as a full collection was
+  before. It runs once the frozen objects that were freed since the last
+  one, times the share of garbage that one found per freed object (`FIRST_YIELD` at first,
+  at least `MIN_YIELD`), reach a quarter of the frozen set: with connections that leave no
+  cycle it comes rarely (every 25 times the frozen set freed), and if something starts
+  leaving cycles it comes sooner. The frozen set is counted (a walk of it, ~10 ms at a million)
+  only at quiet moments, at most every `look_s`.
+
+Young collections stay CPython's own (cheap, automatic). Every collection's pause is
+reported (`pause_seconds`: `votewire_gc_pause_seconds` by generation).
 """
 
 from __future__ import annotations
@@ -24,6 +39,13 @@ from collections.abc import Callable
 
 NEVER = 2**31 - 1
 
+FIRST_YIELD = 0.1
+"""The share of garbage per freed frozen object assumed before the first thaw. Not 1: what
+a settle freezes includes objects of work in flight (a joining viewer's snapshot read, a
+request), freed soon after, which would otherwise bring a thaw while viewers arrive."""
+MIN_YIELD = 0.01
+"""The least share of garbage per freed frozen object assumed after a thaw found less."""
+
 
 class QuietCollector:
     def __init__(
@@ -31,30 +53,43 @@ class QuietCollector:
         quiet_for: Callable[[], float],
         *,
         quiet_s: float,
-        overdue_s: float = 60.0,
+        overdue_s: float = 10.0,
         check_s: float = 0.25,
+        look_s: float = 30.0,
+        settle_objects: int = 21_000,
+        urgent_objects: int = 70_000,
         pause_seconds: Callable[[int, float], None] | None = None,
     ) -> None:
-        self.quiet_for, self.quiet_s, self.overdue_s, self.check_s = (
-            quiet_for,
-            quiet_s,
-            overdue_s,
-            check_s,
-        )
+        self.quiet_for, self.quiet_s, self.overdue_s = quiet_for, quiet_s, overdue_s
+        self.check_s, self.look_s = check_s, look_s
+        self.settle_objects, self.urgent_objects = settle_objects, urgent_objects
         self.pause_seconds = pause_seconds
-        self.full_collections = 0
+        self.settles = 0
+        self.thaws = 0
         self._task: asyncio.Task | None = None
         self._threshold = gc.get_threshold()
-        self._old = 0
         self._due_since: float | None = None
+        self._looked = 0.0
+        self._frozen = 0
+        """The frozen set's size as last counted, plus what was frozen since."""
+        self._freed = 0
+        """Frozen objects freed since the last thaw (as counted at the looks)."""
+        self._yield = FIRST_YIELD
+        """Garbage the last thaw found per frozen object freed before it."""
         self._started = 0.0
+
+    @property
+    def full_collections(self) -> int:
+        return self.settles + self.thaws
 
     def start(self) -> None:
         gc.collect()
         gc.freeze()
+        self._frozen = gc.get_freeze_count()
         t0, t1, _ = self._threshold
         gc.set_threshold(t0, t1, NEVER)
         gc.callbacks.append(self._observe)
+        self._looked = time.monotonic()
         self._task = asyncio.create_task(self._run(), name="votewire-gc")
 
     async def stop(self) -> None:
@@ -66,29 +101,65 @@ class QuietCollector:
         gc.set_threshold(*self._threshold)
         gc.unfreeze()
 
-    def due(self) -> bool:
-        """CPython's rule: the young collections since the last full one promoted more
-        than a quarter of the objects that one left (counted in objects allocated, an
-        upper bound of those promoted, so never later than CPython would)."""
+    def promoted(self) -> int:
+        """Objects the young collections may have promoted since the last full one (an
+        upper bound: objects allocated and not freed young)."""
         t0, t1, _ = self._threshold
-        return gc.get_count()[2] * t0 * t1 > max(self._old // 4, t0 * t1 * 10)
+        return gc.get_count()[2] * t0 * t1
 
-    def collect(self) -> None:
+    def due(self) -> bool:
+        return self.promoted() >= self.settle_objects
+
+    def settle(self) -> None:
+        """Collect what is not frozen, then freeze what survived."""
         gc.collect()
-        self.full_collections += 1
-        self._old = len(gc.get_objects(generation=2))
+        self._frozen += len(gc.get_objects())
+        gc.freeze()
+        self.settles += 1
         self._due_since = None
+
+    def thaw(self) -> int:
+        """Collect everything, frozen included, then freeze again; returns what it found."""
+        gc.unfreeze()
+        found = gc.collect()
+        gc.freeze()
+        self._frozen = gc.get_freeze_count()
+        self._yield = max(found / self._freed, MIN_YIELD) if self._freed else MIN_YIELD
+        self._freed = 0
+        self.thaws += 1
+        self._due_since = None
+        return found
+
+    def look(self) -> bool:
+        """Count the frozen set (what was freed of it since the last look) and thaw if the
+        garbage that is likely among it is worth a collection of everything."""
+        self._looked = time.monotonic()
+        now = gc.get_freeze_count()
+        self._freed += max(0, self._frozen - now)
+        self._frozen = now
+        if self._freed * self._yield >= max(now // 4, self.settle_objects):
+            self.thaw()
+            return True
+        return False
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.check_s)
-            if not self.due():
-                continue
             now = time.monotonic()
-            if self._due_since is None:
-                self._due_since = now
-            if self.quiet_for() >= self.quiet_s or now - self._due_since >= self.overdue_s:
-                self.collect()
+            quiet = self.quiet_for() >= self.quiet_s
+            if self.due():
+                if self._due_since is None:
+                    self._due_since = now
+                if (
+                    quiet
+                    or now - self._due_since >= self.overdue_s
+                    or self.promoted() >= self.urgent_objects
+                ):
+                    self.settle()
+                    continue
+            since = now - self._looked
+            if (quiet and since >= self.look_s) or since >= 10 * self.look_s:
+                self.look()
 
     def _observe(self, phase: str, info: dict) -> None:
         if phase == "start":

@@ -6,8 +6,10 @@ builds one shared frame per audience (a `batch` when several rows arrived within
 coalescing tick), serialised once as WebSocket bytes. Viewers in step with the feed form
 the audience's *lane* and get those bytes written straight to their transports in one
 tight loop (`Hub._send`); every other viewer (joining, catching up, slow) gets the frame in
-its own bounded queue, drained by its own task, and rejoins the lane when it is in step
-again (`Hub.idle`).
+its own bounded list of pending items, drained by a sender task that runs only while
+something is pending, and rejoins the lane when it is in step again (`Hub.idle`). A viewer
+in the lane has no task, queue or event of its own: at 10,000 viewers every object per
+viewer is memory and work for the cycle collector (server/collector.py).
 
 What wakes the reader is the swappable part, two small implementations of `Wakeup`:
 - `LocalWakeup`: the process's own commits (one process only);
@@ -18,11 +20,12 @@ Either way the reader also polls every `listen_check_s`, so a lost notification 
 update by at most that long and never loses it: the rows are in the database.
 
 Slow viewers: a lane viewer whose transport could not take a whole frame leaves the lane
-for its queue, whose task waits for the transport to drain. The queue holds at most
-`viewer_queue` frames. When it is full the queue is emptied and the viewer is marked for
-resync: it is sent `{"type": "resync"}` and a fresh snapshot, then continues live. A slow
-viewer therefore costs one queue and never delays the others; nothing waits on its socket
-but its own sender task.
+for its pending list, whose sender waits for the transport to drain. The list holds at most
+`viewer_queue` frames. When it is full it is emptied and the viewer is marked for resync:
+it is sent `{"type": "resync"}` and a fresh snapshot, then continues live; one that
+overflows `Viewer.GIVE_UP` times without reading even that is dropped. A slow viewer
+therefore costs one list and one task and never delays the others; nothing waits on its
+socket but its own sender.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
@@ -89,40 +92,76 @@ class Frame:
 RESYNC = object()
 
 
-@dataclass(eq=False)
 class Viewer:
-    audience: str
-    limit: int
-    direct: DirectWriter | None = None
-    queue: asyncio.Queue = field(init=False)
-    gone: asyncio.Event = field(init=False)
-    covered: int = -1
-    """The highest seq already reflected in what this viewer was sent (-1: joining)."""
-    last: int = -1
-    """The seq this viewer last received (what the next update's `prev` must be). While
-    the viewer is in the hub's lane these two are the lane's and are not kept here."""
-    dropped: int = 0
-    overflows: int = 0
-    """Overflows since the sender last took a resync: a viewer that overflows again and
-    again without reading even its resync is closed (`gone`)."""
+    """One live-feed connection as the hub sees it.
+
+    Kept small, for 10,000 of them live in one process: slots, no queue, event or task of
+    its own. What it has yet to be sent waits in `pending` (a plain list, only while there
+    is something); whoever serves the connection (server/live.py) runs a sender only while
+    there is (`wake`), and none at all while the viewer is in the hub's lane."""
+
+    __slots__ = (
+        "audience",
+        "limit",
+        "direct",
+        "pending",
+        "covered",
+        "last",
+        "dropped",
+        "overflows",
+        "gone",
+    )
 
     GIVE_UP = 3
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue()
-        self.gone = asyncio.Event()
+    def __init__(self, audience: str, limit: int, direct: DirectWriter | None = None) -> None:
+        self.audience, self.limit, self.direct = audience, limit, direct
+        self.pending: list | None = None
+        """Frames, out-of-band texts and `RESYNC` its sender has yet to send (None: none)."""
+        self.covered = -1
+        """The highest seq already reflected in what this viewer was sent (-1: joining)."""
+        self.last = -1
+        """The seq this viewer last received (what the next update's `prev` must be). While
+        the viewer is in the hub's lane these two are the lane's and are not kept here."""
+        self.dropped = 0
+        self.overflows = 0
+        """Overflows since the sender last took a resync: a viewer that overflows again and
+        again without reading even its resync is dropped (`gone`, `drop`)."""
+        self.gone = False
 
     def offer(self, frame: Frame) -> None:
-        if self.queue.qsize() >= self.limit:
-            while not self.queue.empty():
-                self.queue.get_nowait()
+        """A frame of the feed: queued, unless `limit` are waiting already; then they are
+        all dropped for one `RESYNC` (a fresh snapshot)."""
+        if self.gone:
+            return
+        pending = self.pending
+        if pending is not None and len(pending) >= self.limit:
+            pending.clear()
             self.dropped += 1
             self.overflows += 1
             if self.overflows >= self.GIVE_UP:
-                self.gone.set()
-            self.queue.put_nowait(RESYNC)
+                self.gone = True
+                self.drop()
+                return
+            frame = RESYNC  # type: ignore[assignment]
+        self.push(frame)
+
+    def push(self, item: object) -> None:
+        """Queue `item` whatever the limit (an out-of-band text, `RESYNC`) and wake the
+        sender."""
+        if self.gone:
             return
-        self.queue.put_nowait(frame)
+        if self.pending is None:
+            self.pending = [item]
+        else:
+            self.pending.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        """Something is pending: the connection's owner starts its sender if none runs."""
+
+    def drop(self) -> None:
+        """Given up on (`GIVE_UP` overflows): the connection's owner closes it."""
 
 
 class Wakeup(Protocol):
@@ -225,7 +264,7 @@ class Hub:
         self.coalesce_s, self.poll_s, self.timeout = coalesce_s, poll_s, timeout
         self.viewers: dict[str, set[Viewer]] = {a: set() for a in AUDIENCES}
         self.queued: dict[str, set[Viewer]] = {a: set() for a in AUDIENCES}
-        """Viewers served through their own queue and task (joining, catching up, slow)."""
+        """Viewers served through their pending list and sender (joining, catching up, slow)."""
         self.lanes: dict[str, dict[Viewer, tuple]] = {a: {} for a in AUDIENCES}
         """Viewers in step with the feed, written to directly (`DirectWriter.entry`)."""
         self.lane_last: dict[str, int | None] = {a: None for a in AUDIENCES}
@@ -304,11 +343,11 @@ class Hub:
                     left.append((viewer, True))
             moved = {viewer for viewer, _ in left}
             for viewer in self.queued[audience] - moved:
-                viewer.queue.put_nowait(text)
+                viewer.push(text)
             for viewer, missed in left:
                 self._leave(viewer, self.lane_last[audience])  # type: ignore[arg-type]
                 if missed:
-                    viewer.queue.put_nowait(text)
+                    viewer.push(text)
 
     def committed(self, seq: int) -> None:
         """Called by this process after each commit: wakes the local reader at once."""
@@ -331,7 +370,8 @@ class Hub:
         if (
             viewer.direct is not None
             and viewer in self.queued[audience]
-            and viewer.queue.empty()
+            and not viewer.pending
+            and not viewer.gone
             and viewer.last == self.lane_last[audience]
             and viewer.covered <= self.published
             and viewer.direct.ready()
@@ -438,4 +478,4 @@ class Hub:
             for viewer in list(self.lanes[audience]):
                 self._leave(viewer, self.lane_last[audience])  # type: ignore[arg-type]
             for viewer in self.viewers[audience]:
-                viewer.queue.put_nowait(RESYNC)
+                viewer.push(RESYNC)

@@ -1,10 +1,12 @@
 """The live feed sockets (protocol §3): `/ws/live` (public) and `/ws/live/editor`.
 
 A viewer is registered with the hub *before* its snapshot (or replay) is read, so every
-change committed after that read is already on its way to its queue; frames at or before
+change committed after that read is already on its way to its pending list; frames at or before
 what the viewer was sent are dropped, and the first one that follows carries `prev` equal
-to the last `seq` this viewer was sent. A receiver task reads the socket so a vanished
-client is noticed; pings stay on (uvicorn's `ws_ping_interval`).
+to the last `seq` this viewer was sent. The socket's own task only reads it, so a vanished
+client is noticed; pings stay on (uvicorn's `ws_ping_interval`). A sender task runs only
+while the viewer has something pending (`LiveViewer`): in step with the feed, a viewer
+costs no task of its own (server/fanout.py).
 
 An editor's socket is registered with the process's `server.revocation.Revocations` by its
 token (given in `hello`, or named by the desk's session cookie) and, once that token is
@@ -79,45 +81,95 @@ def _since(ws: WebSocket) -> int | None:
     return value if value >= 0 else None
 
 
+class LiveViewer(Viewer):
+    """A viewer on one of this process's sockets. The socket's own task only reads (a
+    vanished client is noticed there); a sender task exists only while something is
+    pending (joining, catching up, a slow client, a resync): in step, the hub writes to the
+    viewer directly and it costs no task at all."""
+
+    __slots__ = ("ws", "since", "sender")
+
+    def __init__(self, ws: WebSocket, audience: str, limit: int, since: int | None) -> None:
+        # The server's send is taken out of the scope: the scope is the protocol's, and a
+        # bound method of the protocol in it would make a cycle to free after closing.
+        super().__init__(audience, limit, DirectWriter.for_send(ws.scope.pop(RAW_SEND, None)))
+        self.ws, self.since = ws, since
+        self.sender: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        if self.sender is None and not self.gone:
+            self.sender = asyncio.get_running_loop().create_task(_send(self))
+
+    def drop(self) -> None:
+        self.stop()
+        _spawn(_close(self, 1008))
+
+    def stop(self) -> None:
+        """No more sending: the socket is going (called from outside the sender)."""
+        self.gone = True
+        if self.sender is not None:
+            self.sender.cancel()
+
+
+CLOSING: set[asyncio.Task] = set()
+"""Closings under way (`drop`, revocation): kept referenced until done."""
+
+
+def _spawn(coro) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    CLOSING.add(task)
+    task.add_done_callback(CLOSING.discard)
+
+
+async def _close(viewer: LiveViewer, code: int, say=None) -> None:
+    """Close the viewer's socket (after `say`, e.g. `revoked`), within a second; a client
+    that reads nothing cannot take even the close frame: its connection is then cut."""
+    try:
+        await asyncio.wait_for(say(viewer.ws) if say else viewer.ws.close(code), 1.0)
+    except Exception:  # noqa: BLE001 - gone already, or not reading
+        if viewer.direct is not None:
+            viewer.direct.proto.transport.abort()
+
+
 async def _serve_viewer(
     ws: WebSocket, audience: str, token_revoked: asyncio.Event | None = None
 ) -> None:
-    """Serve the viewer until it goes, is dropped (`gone`) or its token is revoked."""
+    """Serve the viewer until it goes, is dropped or its token is revoked. This task only
+    reads the socket: whatever ends the viewer closes the socket, and the disconnect
+    ends the loop (no exception on the way out: nothing left for the cycle collector)."""
     app = votewire(ws)
-    viewer = Viewer(
-        audience, app.settings.viewer_queue, DirectWriter.for_send(ws.scope.get(RAW_SEND))
-    )
-    app.hub.add(viewer)
+    viewer = LiveViewer(ws, audience, app.settings.viewer_queue, _since(ws))
+    app.hub.add(viewer)  # before the snapshot is read: see the module's docstring
     app.metrics.viewers.labels(audience).inc()
-    receiver = asyncio.create_task(_drain(ws))
-    sender = asyncio.create_task(_send(ws, app, viewer, _since(ws)))
-    gone = asyncio.create_task(viewer.gone.wait())
-    tasks = {receiver, sender, gone}
-    if token_revoked is not None:
-        tasks.add(asyncio.create_task(token_revoked.wait()))
+    viewer.sender = asyncio.create_task(_send(viewer))
+    watcher = (
+        asyncio.create_task(_revoke_when(viewer, token_revoked))
+        if token_revoked is not None
+        else None
+    )
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass  # viewers send nothing we need
+    except (WebSocketDisconnect, RuntimeError):
+        pass
     finally:
         app.hub.remove(viewer)
+        viewer.stop()
         app.metrics.viewers.labels(audience).dec()
         app.metrics.dropped_viewers.inc(viewer.dropped)
+        tasks = [t for t in (viewer.sender, watcher) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            if token_revoked is not None and token_revoked.is_set():
-                await asyncio.wait_for(revoked(ws), 1.0)
-            else:
-                await asyncio.wait_for(ws.close(1008 if viewer.gone.is_set() else 1000), 1.0)
+        if tasks:
+            await asyncio.wait(tasks)
 
 
-async def _drain(ws: WebSocket) -> None:
-    """Viewers send nothing we need; reading notices a closed socket at once."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
+async def _revoke_when(viewer: LiveViewer, token_revoked: asyncio.Event) -> None:
+    """An editor's token revoked: out of the hub at once, then `auth_failed` and 4401."""
+    await token_revoked.wait()
+    votewire(viewer.ws).hub.remove(viewer)
+    viewer.stop()
+    await _close(viewer, 4401, revoked)
 
 
 async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None) -> tuple[int, int]:
@@ -147,23 +199,30 @@ async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
     return max(covered, picture["seq"]), picture["seq"]
 
 
-async def _send(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None) -> None:
-    """The viewer's own sender: its snapshot or replay, then whatever the fan-out could not
-    write directly (the viewer was busy, joining, or its transport was full)."""
+async def _send(viewer: LiveViewer) -> None:
+    """The viewer's sender while something is pending: its snapshot or replay, then
+    whatever the fan-out could not write directly (the viewer was joining or catching up,
+    or its transport was full). It ends when nothing is left, the viewer in the hub's lane
+    if it is in step (`Hub.idle`); `LiveViewer.wake` starts another when needed."""
+    ws = viewer.ws
+    app = votewire(ws)
     try:
-        viewer.covered, viewer.last = await _join(ws, app, viewer, since)
-        await ws.send_text(app.clock.frame())  # contract §6: the clock after the snapshot
+        if viewer.covered < 0:
+            viewer.covered, viewer.last = await _join(ws, app, viewer, viewer.since)
+            await ws.send_text(app.clock.frame())  # contract §6: the clock after the snapshot
         while True:
-            if viewer.queue.empty():
+            pending = viewer.pending
+            if not pending:
+                viewer.pending = None
                 app.hub.idle(viewer)
-            item = await viewer.queue.get()
+                return
+            item = pending.pop(0)
             if isinstance(item, str):  # an out-of-band message (`Hub.tell_all`): the clock
                 await ws.send_text(item)
                 continue
             if item is RESYNC:
                 viewer.overflows = 0
-                while not viewer.queue.empty():
-                    viewer.queue.get_nowait()
+                pending.clear()
                 await ws.send_text('{"type":"resync"}')
                 viewer.covered, viewer.last = await _join(ws, app, viewer, None)
                 await ws.send_text(app.clock.frame())
@@ -177,11 +236,22 @@ async def _send(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
             await ws.send_text(frame.text)
             viewer.covered = viewer.last = frame.seqs[-1]
     except ContractError:
+        viewer.gone = True
         with contextlib.suppress(Exception):
             await ws.send_text(json.dumps(unavailable().to_wire(), ensure_ascii=False))
             await ws.close(1013)
     except (WebSocketDisconnect, RuntimeError, OSError):
-        return
+        viewer.gone = True  # the client went: the socket's task sees its disconnect
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(1011), 1.0)
+    except Exception:
+        log.exception("a live viewer's sender failed; closing its socket")
+        viewer.gone = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(1011), 1.0)
+    finally:
+        if viewer.sender is asyncio.current_task():
+            viewer.sender = None
 
 
 routes = [

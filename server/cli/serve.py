@@ -15,6 +15,7 @@ from server.app import GracefulServer, create_app
 from server.cli.common import CliError, database
 from server.cli.connections import bounded_protocol, raise_descriptor_limit
 from server.settings import Settings
+from server.sockets import SocketProtocol
 
 SERVING = {"uvicorn": False}
 """Set once uvicorn serves: from then on it handles SIGTERM itself (see `terminate`)."""
@@ -60,7 +61,7 @@ def uvicorn_config(app: Any, settings: Settings, host: str, port: int) -> uvicor
         host=host,
         port=port,
         http=bounded_protocol(edge),
-        ws="websockets-sansio",
+        ws=SocketProtocol,  # uvicorn's websockets-sansio, lighter per socket
         ws_max_size=settings.hard_frame,
         ws_per_message_deflate=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
