@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, Process
+from tests.conftest import ROOT, Process, free_port
 
 DEPLOY = ROOT / "docs" / "deploy.md"
 NGINX = Path("/usr/sbin/nginx")
@@ -156,11 +156,13 @@ class Nginx:
     """nginx in the foreground (`daemon off`), our child: started, then stopped by its pid."""
 
     def __init__(self, prefix: Path, upstreams: list[int]) -> None:
-        from tests.conftest import free_port
-
         self.prefix = prefix
         prefix.mkdir(parents=True, exist_ok=True)
-        self.ports = Ports(https=free_port(), http=free_port())
+        https = free_port()
+        http = free_port()
+        while http == https:  # the kernel may hand the same free port out twice
+            http = free_port()
+        self.ports = Ports(https=https, http=http)
         self.cert, self.key = certificate(prefix)
         self.conf = prefix / "nginx.conf"
         self.conf.write_text(configuration(prefix, self.ports, upstreams, self.cert, self.key))
