@@ -71,7 +71,7 @@ class Desk:
     now: Callable[[], datetime] = utc_now
     """The election clock's now (contract §6): the 5-minute future limit counts from it."""
     _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    _writer: asyncio.Task | None = None
+    _writers: list[asyncio.Task] = field(default_factory=list)
     closing: bool = False
     """Set when the process is shutting down: new reports are answered `unavailable`
     (nothing stored, the phone retries elsewhere) while those in flight finish."""
@@ -101,31 +101,41 @@ class Desk:
             await asyncio.sleep(0.01)
 
     MAX_BATCH = 256
+    WRITERS = 3
+    """Writers (each one transaction at a time, on its own pooled connection). A batch
+    does most of its work before it takes the counter (migrations/009), so while one
+    batch holds the counter to its COMMIT the next ones already check their reports."""
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_batches(), name="votewire-writer")
+        self._writers = [
+            asyncio.create_task(self._write_batches(), name=f"votewire-writer-{n}")
+            for n in range(self.WRITERS)
+        ]
         self.revocations.start(self.settings.listen_check_s)
 
     async def stop(self) -> None:
-        """Graceful: reports already queued are written and acked, then the writer ends."""
+        """Graceful: reports already queued are written and acked, then the writers end."""
         await self.revocations.stop()
-        if self._writer is not None:
-            self._queue.put_nowait(None)
+        if self._writers:
+            for _ in self._writers:
+                self._queue.put_nowait(None)
             try:
-                await asyncio.wait_for(asyncio.shield(self._writer), 15)
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*self._writers)), 15)
             except TimeoutError:
-                self._writer.cancel()
+                for writer in self._writers:
+                    writer.cancel()
 
     async def _write(self, item: dict) -> store.Outcome:
-        if self._writer is None or self._writer.done():
+        if not self._writers or all(w.done() for w in self._writers):
             raise unavailable()
         fut = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, fut))
         return await fut
 
     async def _write_batches(self) -> None:
-        """The process's one writer: reports that arrive while a transaction is in flight
-        go together in the next one, so concurrent bureaus share a commit (and its fsync)."""
+        """One of the process's writers: reports that arrive while its transaction is in
+        flight go together in its next one, so concurrent bureaus share a commit (and its
+        fsync). Each writer ends at the first `None` it takes."""
         closing = False
         while not closing:
             batch = []
@@ -142,8 +152,6 @@ class Desk:
                 await self._write_batch(batch)
 
     async def _write_batch(self, batch: list) -> None:
-        import os as _os  # TRACE-TEMP
-        _t0 = time.perf_counter()  # TRACE-TEMP
         try:
             async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
                 outcomes = await store.accept_batch(
@@ -155,9 +163,6 @@ class Desk:
                 if not fut.done():
                     fut.set_exception(unavailable())
             return
-        if _os.environ.get("VOTEWIRE_WRITER_TRACE"):  # TRACE-TEMP
-            with open(_os.environ["VOTEWIRE_WRITER_TRACE"], "a") as _f:  # TRACE-TEMP
-                _f.write(f"{len(batch)} {(time.perf_counter() - _t0) * 1000:.2f}\n")  # TRACE-TEMP
         for (_item, fut), outcome in zip(batch, outcomes, strict=True):
             if not fut.done():
                 fut.set_result(outcome)

@@ -19,9 +19,10 @@ async def accept_batch(
     items: list[dict],
     rehearsal: bool,
 ) -> list[Outcome]:
-    """Accept reports in one transaction (see `accept_batch` in migrations/001, and 005 for
+    """Accept reports in one transaction (see `accept_batch` in migrations/009, and 005 for
     its token check: outcome 'revoked' when an item's token is revoked); each item has the
-    keys of `accept_report`'s parameters, JSON-ready (id and as_of as strings).
+    keys of `accept_report`'s parameters (migrations/001), JSON-ready (id and as_of as
+    strings).
 
     Results (§5) go through `results.accept_result` in the same transaction (the law is
     Python); a batch without one stays a single statement."""
@@ -31,6 +32,9 @@ async def accept_batch(
         return [Outcome(r["outcome"], r["seq"], r["detail"]) for r in rows]
     answers: dict[int, Outcome] = {}
     async with conn.transaction():
+        # every id's and province's lock before the counter, as one batch of plain reports
+        # takes them (migrations/009): a result's own steps then find them held
+        await conn.execute("SELECT lock_reports($1::jsonb)", items)
         if plain:
             rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", plain, rehearsal)
             at = [n for n, i in enumerate(items) if i["kind"] != "result"]
