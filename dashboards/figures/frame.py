@@ -278,3 +278,35 @@ def wrap_name(text: str, width: int) -> str:
     cuts = [i for i, ch in enumerate(text) if ch == " "]
     best = min(cuts, key=lambda i: max(i, len(text) - i - 1))
     return f"{text[:best]}<br>{text[best + 1 :]}"
+
+
+Line = tuple[str, float, str, bool]
+"""A line of text beside a figure: (text, font size at scale 1, colour, bold)."""
+
+
+def stacked_lines(
+    fig: go.Figure,
+    lines: list[Line],
+    *,
+    x: float,
+    y: float,
+    scale: float,
+    plot_h: float,
+    leading: float = 1.45,
+) -> float:
+    """Lines of text stacked down from (`x`, `y`) in paper units (the headline figures
+    beside a map); returns the `y` under the last one."""
+    for text, size, color, bold in lines:
+        fig.add_annotation(
+            text=f"<b>{text}</b>" if bold else text,
+            xref="paper",
+            yref="paper",
+            x=x,
+            y=y,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            font=dict(size=round(size * scale), color=color),
+        )
+        y -= (size * leading + 6) * scale / plot_h
+    return y

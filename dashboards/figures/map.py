@@ -30,6 +30,7 @@ from dashboards.figures.frame import (
     reported,
     scale_of,
     size_px,
+    stacked_lines,
     turnout_color,
 )
 from dashboards.i18n import label
@@ -299,20 +300,7 @@ def _national_headline(
                 False,
             )
         )
-    y = 0.95
-    for text, size, color, bold in lines:
-        fig.add_annotation(
-            text=f"<b>{text}</b>" if bold else text,
-            xref="paper",
-            yref="paper",
-            x=x,
-            y=y,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font=dict(size=round(size * s), color=color),
-        )
-        y -= (size * 1.45 + 6) * s / plot_h
+    stacked_lines(fig, lines, x=x, y=0.95, scale=s, plot_h=plot_h, leading=1.45)
 
 
 # --- on a band -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dashboards.figures.frame import (
     REGIONS,
     Size,
     base_figure,
+    stacked_lines,
     wrap_name,
 )
 from dashboards.figures.map import archipelagos, map_aspect, map_geojson
@@ -269,20 +270,7 @@ def _counts(
             False,
         ),
     ]
-    y = 1.0
-    for text, size, color, bold in lines:
-        fig.add_annotation(
-            text=f"<b>{text}</b>" if bold else text,
-            xref="paper",
-            yref="paper",
-            x=x,
-            y=y,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font=dict(size=round(size * s), color=color),
-        )
-        y -= (size * 1.35 + 6) * s / plot_h
+    y = stacked_lines(fig, lines, x=x, y=1.0, scale=s, plot_h=plot_h, leading=1.35)
     # one progress bar per region (name and count above it), in a column right of the
     # counts on the strip, under them otherwise
     regions = region_progress(progress)
