@@ -19,8 +19,10 @@ What wakes the reader is the swappable part, two small implementations of `Wakeu
 Either way the reader also polls every `listen_check_s`, so a lost notification delays an
 update by at most that long and never loses it: the rows are in the database.
 
-Slow viewers: a lane viewer whose transport could not take a whole frame leaves the lane
-for its pending list, whose sender waits for the transport to drain. The list holds at most
+Slow viewers: a lane viewer whose transport could not take a whole frame (on `votewire
+serve`: whose buffer went over its high-water mark, as its protocol tells, so the loop
+makes one call per viewer, server/sockets.py) leaves the lane for its pending list, whose
+sender waits for the transport to drain. The list holds at most
 `viewer_queue` frames. When it is full it is emptied and the viewer is marked for resync:
 it is sent `{"type": "resync"}` and a fresh snapshot, then continues live; one that
 overflows `Viewer.GIVE_UP` times without reading even that is dropped. A slow viewer
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -267,6 +270,9 @@ class Hub:
         """Viewers served through their pending list and sender (joining, catching up, slow)."""
         self.lanes: dict[str, dict[Viewer, tuple]] = {a: {} for a in AUDIENCES}
         """Viewers in step with the feed, written to directly (`DirectWriter.entry`)."""
+        self._writing: list[Viewer] | None = None
+        """While a lane is being written: where `full` notes the viewers whose transport
+        went over its high-water mark (they leave the lane after the loop)."""
         self.lane_last: dict[str, int | None] = {a: None for a in AUDIENCES}
         """The last seq of the last frame broadcast to each audience: where every viewer
         of its lane stands."""
@@ -330,23 +336,16 @@ class Hub:
         viewer of this process: written straight to the lanes, queued for the others."""
         wire = WsFrame(Opcode.TEXT, text.encode("utf-8")).serialize(mask=False, extensions=[])
         for audience in AUDIENCES:
-            lane, left = self.lanes[audience], []
-            for viewer, (closing, write, buffered) in lane.items():
-                try:
-                    if closing():
-                        left.append((viewer, True))
-                        continue
-                    write(wire)
-                    if buffered():
-                        left.append((viewer, False))
-                except Exception:  # noqa: BLE001 - its own task will meet the error
-                    left.append((viewer, True))
-            moved = {viewer for viewer, _ in left}
-            for viewer in self.queued[audience] - moved:
+            lane, last = self.lanes[audience], self.lane_last[audience]
+            full, missed = self._write(lane, wire)
+            for viewer in self.queued[audience]:
                 viewer.push(text)
-            for viewer, missed in left:
-                self._leave(viewer, self.lane_last[audience])  # type: ignore[arg-type]
-                if missed:
+            for viewer in full:
+                if viewer in lane and viewer not in missed:
+                    self._leave(viewer, last)  # type: ignore[arg-type]
+            for viewer in missed:
+                if viewer in lane:
+                    self._leave(viewer, last)  # type: ignore[arg-type]
                     viewer.push(text)
 
     def committed(self, seq: int) -> None:
@@ -362,6 +361,19 @@ class Hub:
         self.viewers[viewer.audience].discard(viewer)
         self.queued[viewer.audience].discard(viewer)
         self.lanes[viewer.audience].pop(viewer, None)
+        if viewer.direct is not None:
+            viewer.direct.when_full(None)
+
+    def full(self, viewer: Viewer) -> None:
+        """The viewer's transport went over its high-water mark (its client reads slower
+        than we write): it leaves the lane for its pending list, whose sender waits for
+        the transport to drain; after the lane's loop if one is being written."""
+        if viewer not in self.lanes[viewer.audience]:
+            return
+        if self._writing is not None:
+            self._writing.append(viewer)
+        else:
+            self._leave(viewer, self.lane_last[viewer.audience])  # type: ignore[arg-type]
 
     def idle(self, viewer: Viewer) -> None:
         """The viewer's sender has nothing queued: if the viewer is in step with the feed
@@ -378,6 +390,7 @@ class Hub:
         ):
             self.queued[audience].discard(viewer)
             self.lanes[audience][viewer] = viewer.direct.entry
+            viewer.direct.when_full(functools.partial(self.full, viewer))
 
     def _leave(self, viewer: Viewer, last: int) -> None:
         del self.lanes[viewer.audience][viewer]
@@ -442,10 +455,31 @@ class Hub:
         if public is not None:
             self._send("public", public)
 
+    def _write(self, lane: dict[Viewer, tuple], wire: bytes) -> tuple[list, set]:
+        """Write `wire` to every viewer of `lane`, in one tight loop: one C call per viewer
+        (the transport's `write`) when its protocol says when its transport is full
+        (`full`), else two (and its buffer's size). Returns the viewers whose transport is
+        full (they got the frame, buffered) and those it could not be written to."""
+        full: list[Viewer] = []
+        missed: set[Viewer] = set()
+        self._writing = full
+        try:
+            for viewer, (write, buffered) in lane.items():
+                try:
+                    write(wire)
+                    if buffered is not None and buffered():
+                        full.append(viewer)
+                except Exception:  # noqa: BLE001 - a closed transport: its owner will see
+                    missed.add(viewer)
+        finally:
+            self._writing = None
+        return full, missed
+
     def _send(self, audience: str, frame: Frame) -> None:
         """The lane gets the frame's bytes in one tight loop; a viewer whose transport
-        could not take them all (its client is not reading) or is closing leaves the lane
-        for its queue, which waits for the transport to drain (backpressure)."""
+        could not take them all (its client reads slower than we write) leaves the lane
+        for its pending list, whose sender waits for the transport to drain
+        (backpressure); one whose transport is closed gets the frame there too."""
         lane, before = self.lanes[audience], self.lane_last[audience]
         if lane and frame.first_prev != before:  # never expected: fall back to the queues
             log.error("frame after %s does not follow %s: lane emptied", frame.first_prev, before)
@@ -455,23 +489,14 @@ class Hub:
         self.lane_last[audience] = top
         for viewer in list(self.queued[audience]):
             viewer.offer(frame)
-        wire = frame.wire
-        full, missed = [], []
-        for viewer, (closing, write, buffered) in lane.items():
-            try:
-                if closing():
-                    missed.append(viewer)
-                    continue
-                write(wire)
-                if buffered():
-                    full.append(viewer)
-            except Exception:  # noqa: BLE001 - its own task will meet the error
-                missed.append(viewer)
+        full, missed = self._write(lane, frame.wire)
         for viewer in full:
-            self._leave(viewer, top)
+            if viewer in lane and viewer not in missed:
+                self._leave(viewer, top)
         for viewer in missed:
-            self._leave(viewer, before)  # type: ignore[arg-type]
-            viewer.offer(frame)
+            if viewer in lane:
+                self._leave(viewer, before)  # type: ignore[arg-type]
+                viewer.offer(frame)
 
     def resync_all(self) -> None:
         for audience in AUDIENCES:

@@ -10,6 +10,7 @@ viewer is served through its queue (`server/fanout.py`), slower, never wrong.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import metadata
 
 from websockets.protocol import State
@@ -95,12 +96,22 @@ class DirectWriter:
     def __init__(self, proto) -> None:
         self.proto = proto
         t = proto.transport
-        self.entry = (t.is_closing, t.write, t.get_write_buffer_size)
-        """What the broadcast loop calls, bound once: three C calls per viewer."""
+        tells = hasattr(proto, "on_full")
+        self.entry = (t.write, None if tells else t.get_write_buffer_size)
+        """What the broadcast loop calls, bound once: the transport's `write`, and its
+        buffer's size after it unless the protocol says itself when its transport is full
+        (server/sockets.py `SocketProtocol.on_full`): one C call per viewer, or two."""
 
     @classmethod
     def for_send(cls, send) -> DirectWriter | None:
         return LANE.writer(send)
+
+    def when_full(self, hook: Callable[[], None] | None) -> None:
+        """Have the protocol call `hook` when its transport's buffer goes over its
+        high-water mark, if it can (see `entry`); None: no more (the hook refers to the
+        viewer: a cycle to break when the viewer goes)."""
+        if self.entry[1] is None:
+            self.proto.on_full = hook
 
     def ready(self) -> bool:
         """Open, nothing buffered, no close frame either way, no extension that would

@@ -82,19 +82,29 @@ def _since(ws: WebSocket) -> int | None:
 
 
 class LiveViewer(Viewer):
-    """A viewer on one of this process's sockets. The socket's own task only reads (a
-    vanished client is noticed there); a sender task exists only while something is
-    pending (joining, catching up, a slow client, a resync): in step, the hub writes to the
-    viewer directly and it costs no task at all."""
+    """A viewer on one of this process's sockets.
 
-    __slots__ = ("ws", "since", "sender")
+    A sender task exists only while something is pending (joining, catching up, a slow
+    client, a resync): in step, the hub writes to the viewer directly. The socket's own
+    task then only reads it (a vanished client is noticed there), and not even that on
+    `votewire serve`: its protocol (server/sockets.py `SocketProtocol.detach`) serves a
+    public viewer's socket on its own and calls `closed` when it ends, so a viewer in step
+    costs no coroutine at all. Editors' sockets stay with their task (they are few, and
+    their token's revocation is watched there)."""
 
-    def __init__(self, ws: WebSocket, audience: str, limit: int, since: int | None) -> None:
+    __slots__ = ("app", "ws", "since", "sender", "open")
+
+    def __init__(self, ws: WebSocket, audience: str, since: int | None) -> None:
+        self.app = votewire(ws)
         # The server's send is taken out of the scope: the scope is the protocol's, and a
         # bound method of the protocol in it would make a cycle to free after closing.
-        super().__init__(audience, limit, DirectWriter.for_send(ws.scope.pop(RAW_SEND, None)))
-        self.ws, self.since = ws, since
+        direct = DirectWriter.for_send(ws.scope.pop(RAW_SEND, None))
+        super().__init__(audience, self.app.settings.viewer_queue, direct)
+        self.ws: WebSocket | None = ws
+        """The route's socket while its task serves it; None once detached."""
+        self.since = since
         self.sender: asyncio.Task | None = None
+        self.open = True
 
     def wake(self) -> None:
         if self.sender is None and not self.gone:
@@ -109,6 +119,38 @@ class LiveViewer(Viewer):
         self.gone = True
         if self.sender is not None:
             self.sender.cancel()
+
+    def detach(self) -> bool:
+        """Hand the socket to its protocol, if it can serve it alone (see the class)."""
+        detach = getattr(self.direct.proto, "detach", None) if self.direct else None
+        if detach is None or not detach(self.closed):
+            return False
+        self.ws = None
+        return True
+
+    def closed(self) -> None:
+        """The socket ended (or its task is done with it): out of the hub, once."""
+        if not self.open:
+            return
+        self.open = False
+        self.app.hub.remove(self)
+        self.stop()
+        self.app.metrics.viewers.labels(self.audience).dec()
+        self.app.metrics.dropped_viewers.inc(self.dropped)
+
+    async def send_text(self, text: str) -> None:
+        """Through the server's own send when the lane could reach it (the route's socket
+        may be gone: detached), else through the route's socket."""
+        if self.direct is not None:
+            await self.direct.proto.send({"type": "websocket.send", "text": text})
+        else:
+            await self.ws.send_text(text)  # type: ignore[union-attr]
+
+    async def close(self, code: int) -> None:
+        if self.direct is not None:
+            await self.direct.proto.send({"type": "websocket.close", "code": code, "reason": ""})
+        else:
+            await self.ws.close(code)  # type: ignore[union-attr]
 
 
 CLOSING: set[asyncio.Task] = set()
@@ -125,7 +167,7 @@ async def _close(viewer: LiveViewer, code: int, say=None) -> None:
     """Close the viewer's socket (after `say`, e.g. `revoked`), within a second; a client
     that reads nothing cannot take even the close frame: its connection is then cut."""
     try:
-        await asyncio.wait_for(say(viewer.ws) if say else viewer.ws.close(code), 1.0)
+        await asyncio.wait_for(say(viewer.ws) if say else viewer.close(code), 1.0)
     except Exception:  # noqa: BLE001 - gone already, or not reading
         if viewer.direct is not None:
             viewer.direct.proto.transport.abort()
@@ -134,14 +176,17 @@ async def _close(viewer: LiveViewer, code: int, say=None) -> None:
 async def _serve_viewer(
     ws: WebSocket, audience: str, token_revoked: asyncio.Event | None = None
 ) -> None:
-    """Serve the viewer until it goes, is dropped or its token is revoked. This task only
-    reads the socket: whatever ends the viewer closes the socket, and the disconnect
-    ends the loop (no exception on the way out: nothing left for the cycle collector)."""
+    """Serve the viewer until it goes, is dropped or its token is revoked: hand it to its
+    protocol when it can (`LiveViewer.detach`), else read the socket here. Whatever ends
+    the viewer closes the socket, and the disconnect ends it (no exception on the way
+    out: nothing left for the cycle collector)."""
     app = votewire(ws)
-    viewer = LiveViewer(ws, audience, app.settings.viewer_queue, _since(ws))
+    viewer = LiveViewer(ws, audience, _since(ws))
     app.hub.add(viewer)  # before the snapshot is read: see the module's docstring
     app.metrics.viewers.labels(audience).inc()
     viewer.sender = asyncio.create_task(_send(viewer))
+    if token_revoked is None and viewer.detach():
+        return
     watcher = (
         asyncio.create_task(_revoke_when(viewer, token_revoked))
         if token_revoked is not None
@@ -153,10 +198,7 @@ async def _serve_viewer(
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        app.hub.remove(viewer)
-        viewer.stop()
-        app.metrics.viewers.labels(audience).dec()
-        app.metrics.dropped_viewers.inc(viewer.dropped)
+        viewer.closed()
         tasks = [t for t in (viewer.sender, watcher) if t is not None]
         for task in tasks:
             task.cancel()
@@ -167,14 +209,15 @@ async def _serve_viewer(
 async def _revoke_when(viewer: LiveViewer, token_revoked: asyncio.Event) -> None:
     """An editor's token revoked: out of the hub at once, then `auth_failed` and 4401."""
     await token_revoked.wait()
-    votewire(viewer.ws).hub.remove(viewer)
+    viewer.app.hub.remove(viewer)
     viewer.stop()
     await _close(viewer, 4401, revoked)
 
 
-async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None) -> tuple[int, int]:
+async def _join(viewer: LiveViewer, since: int | None) -> tuple[int, int]:
     """Send the snapshot or the missed updates. Returns (covered, last): the highest seq
     already reflected in what was sent and the seq the viewer last received."""
+    app = viewer.app
     internal = viewer.audience == "internal"
     async with store.acquire(app.pool, app.settings.db_timeout_s) as conn:
         if since is not None:
@@ -189,13 +232,13 @@ async def _join(ws: WebSocket, app: Votewire, viewer: Viewer, since: int | None)
                     frame = Frame.of([s for s, _ in texts], [t for _, t in texts]).after(
                         since, since
                     )
-                    await ws.send_text(frame.text)  # type: ignore[union-attr]
+                    await viewer.send_text(frame.text)  # type: ignore[union-attr]
                     last = texts[-1][0]
                 covered = rows[-1]["seq"] if rows else since
                 return max(covered, since), last
         picture = await store.picture(conn, internal=internal, at=None)
         covered = await store.last_seq(conn)
-    await ws.send_text(snapshot_message(app, picture))
+    await viewer.send_text(snapshot_message(app, picture))
     return max(covered, picture["seq"]), picture["seq"]
 
 
@@ -204,12 +247,11 @@ async def _send(viewer: LiveViewer) -> None:
     whatever the fan-out could not write directly (the viewer was joining or catching up,
     or its transport was full). It ends when nothing is left, the viewer in the hub's lane
     if it is in step (`Hub.idle`); `LiveViewer.wake` starts another when needed."""
-    ws = viewer.ws
-    app = votewire(ws)
+    app = viewer.app
     try:
         if viewer.covered < 0:
-            viewer.covered, viewer.last = await _join(ws, app, viewer, viewer.since)
-            await ws.send_text(app.clock.frame())  # contract §6: the clock after the snapshot
+            viewer.covered, viewer.last = await _join(viewer, viewer.since)
+            await viewer.send_text(app.clock.frame())  # contract §6: the clock after the snapshot
         while True:
             pending = viewer.pending
             if not pending:
@@ -218,14 +260,14 @@ async def _send(viewer: LiveViewer) -> None:
                 return
             item = pending.pop(0)
             if isinstance(item, str):  # an out-of-band message (`Hub.tell_all`): the clock
-                await ws.send_text(item)
+                await viewer.send_text(item)
                 continue
             if item is RESYNC:
                 viewer.overflows = 0
                 pending.clear()
-                await ws.send_text('{"type":"resync"}')
-                viewer.covered, viewer.last = await _join(ws, app, viewer, None)
-                await ws.send_text(app.clock.frame())
+                await viewer.send_text('{"type":"resync"}')
+                viewer.covered, viewer.last = await _join(viewer, None)
+                await viewer.send_text(app.clock.frame())
                 continue
             covered, last = viewer.covered, viewer.last
             frame = (
@@ -233,22 +275,22 @@ async def _send(viewer: LiveViewer) -> None:
             )
             if frame is None:
                 continue
-            await ws.send_text(frame.text)
+            await viewer.send_text(frame.text)
             viewer.covered = viewer.last = frame.seqs[-1]
     except ContractError:
         viewer.gone = True
         with contextlib.suppress(Exception):
-            await ws.send_text(json.dumps(unavailable().to_wire(), ensure_ascii=False))
-            await ws.close(1013)
+            await viewer.send_text(json.dumps(unavailable().to_wire(), ensure_ascii=False))
+            await viewer.close(1013)
     except (WebSocketDisconnect, RuntimeError, OSError):
-        viewer.gone = True  # the client went: the socket's task sees its disconnect
+        viewer.gone = True  # the client went: its disconnect ends the viewer
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(1011), 1.0)
+            await asyncio.wait_for(viewer.close(1011), 1.0)
     except Exception:
         log.exception("a live viewer's sender failed; closing its socket")
         viewer.gone = True
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(1011), 1.0)
+            await asyncio.wait_for(viewer.close(1011), 1.0)
     finally:
         if viewer.sender is asyncio.current_task():
             viewer.sender = None

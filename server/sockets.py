@@ -15,7 +15,16 @@ only a full garbage collection frees, with everything the protocol refers to.
 - the handshake's request and response let go once the handshake is done;
 - the parser closed when the connection is lost, so a closed socket is freed by reference
   counting (server/collector.py freezes long-lived objects: cyclic garbage among them
-  would stay until the next thaw).
+  would stay until the next thaw);
+- `on_full`, called when its transport's buffer goes over the high-water mark, so the
+  fan-out's lane need not ask every transport after every frame (server/lane.py).
+
+It can also serve a socket on its own once the app is done with it but for writing
+(`detach`): a live viewer in step needs no coroutine at all, and the ASGI call chain that
+led to its route (uvicorn's task, every middleware's coroutine and closures, Starlette's
+WebSocket, the scope: about half of what a viewer costs) is freed. The protocol then
+drops what the client sends (a viewer sends nothing we need), answers pings as ever and
+calls back once when the connection ends.
 
 Everything else is uvicorn's, and the lane (server/lane.py) finds what it needs on it. The
 tests' in-loop servers use uvicorn's own protocol: both must serve the feed alike.
@@ -24,8 +33,10 @@ tests' in-loop servers use uvicorn's own protocol: both must serve the feed alik
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 
@@ -137,19 +148,80 @@ class Flag:
 
 
 class SocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websockets-sansio protocol, lighter while open and freed without the cycle
-    collector once closed (see the module's docstring). Pass it as `uvicorn.Config(ws=...)`."""
+    """uvicorn's websockets-sansio protocol, lighter while open, freed without the cycle
+    collector once closed, able to serve a socket the app handed over (see the module's
+    docstring). Pass it as `uvicorn.Config(ws=...)`."""
+
+    on_closed: Callable[[], None] | None = None
+    """Set by `detach`: the socket is the protocol's alone; called once when it ends."""
+    on_full: Callable[[], None] | None = None
+    """Called when the transport's buffer goes over its high-water mark (uvicorn then waits
+    before writing more): the fan-out's lane takes the viewer out then, instead of asking
+    every transport its buffer's size after every frame (server/lane.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = Mailbox()  # type: ignore[assignment]
         self.writable = Flag(True)  # type: ignore[assignment]
 
+    def detach(self, on_closed: Callable[[], None]) -> bool:
+        """The app will return but the socket stays open, written to through `send` (or
+        straight to the transport); `on_closed` is called once when the connection ends.
+        False when the socket is closing or holds a message for the app to read: the app
+        then keeps serving it as usual."""
+        if (
+            not self.handshake_complete
+            or self.disconnected
+            or self.close_sent
+            or self.transport.is_closing()
+            or not self.queue.empty()
+        ):
+            return False
+        self.on_closed = on_closed
+        return True
+
     def start_keepalive(self) -> None:
         """Called once the handshake's response is written: it and the request are done."""
         super().start_keepalive()
         self.request = self.response = None  # type: ignore[assignment]
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.on_full is not None:
+            self.on_full()
+
+    def send_receive_event_to_app(self) -> None:
+        if self.on_closed is not None:  # detached: nobody reads, and reading goes on
+            self.frames = []
+            return
+        super().send_receive_event_to_app()
+
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.conn.parser.close()  # its frame refers to `conn`: a cycle otherwise
+        self.on_full = None
+        on_closed, self.on_closed = self.on_closed, None
+        if on_closed is not None:
+            on_closed()
+
+    async def run_asgi(self) -> None:
+        """uvicorn's, except that a detached socket outlives the app (and lets go of the
+        scope, which only the app needed)."""
+        try:
+            result = await self.app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except BaseException:
+            self.logger.exception("Exception in ASGI application\n")
+            self.send_500_response()
+        else:
+            if not self.handshake_complete:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self.send_500_response()
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+        if self.on_closed is not None and not self.disconnected:
+            self.scope = {"type": "websocket", "client": self.client}  # type: ignore[typeddict-item]
+            return
+        if self.close_timer is None:
+            self.transport.close()
