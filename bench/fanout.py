@@ -7,8 +7,9 @@ For each N, both servers hold N viewers at once. Single updates (`--singles` eac
 between them, half a second apart, so whatever else the machine does falls on both alike;
 then a burst to each (63 bureaus, one report each, spread over one second; the bare server
 gets 63 frames at the same pace). The bare server's frames have the size of a real update.
-Prints p50/p99/max latency from the send to each viewer's receipt (and "first": the
-median over updates of the first viewer's, what comes before the fan-out), updates/s,
+Prints p50/p99/max latency from the send to each viewer's receipt ("first": the median
+over updates of the first viewer's, what comes before the fan-out; "spread": of the time
+from the first viewer's receipt to the last one's, the fan-out itself), updates/s,
 both servers' RSS while they hold the N viewers, votewire's full garbage collections during
 the round (count, average, longest: from its /metrics histogram, so the longest is the
 bucket it fell in), the ratios, and issue 14's bars (full collections <= 50 ms, RSS <=
@@ -321,10 +322,13 @@ def summarise(
 ) -> dict:
     lat = [t - sent[s] for s in sent for t in arrivals.get(s, ())]
     delivered = sum(len(arrivals.get(s, ())) for s in sent)
-    firsts = [min(arrivals[s]) - sent[s] for s in sent if arrivals.get(s)]
+    got = [s for s in sent if arrivals.get(s)]
+    firsts = [min(arrivals[s]) - sent[s] for s in got]
+    spreads = [max(arrivals[s]) - min(arrivals[s]) for s in got]
     row = {
         "name": name,
         "first": pct(firsts, 50) * 1000,
+        "spread": pct(spreads, 50) * 1000,
         "p50": pct(lat, 50) * 1000,
         "p99": pct(lat, 99) * 1000,
         "max": max(lat) * 1000 if lat else float("nan"),
@@ -332,8 +336,8 @@ def summarise(
         "per_s": delivered / span if span else float("nan"),
     }
     print(
-        f"  {name:<26} first {row['first']:6.1f} ms  p50 {row['p50']:7.1f} ms"
-        f"  p99 {row['p99']:7.1f} ms  max {row['max']:7.1f} ms"
+        f"  {name:<26} first {row['first']:6.1f}  spread {row['spread']:6.1f}"
+        f"  p50 {row['p50']:7.1f}  p99 {row['p99']:7.1f}  max {row['max']:7.1f} ms"
         f"  delivered {row['delivered']:>12}  {row['per_s']:9.0f} msg/s",
         flush=True,
     )

@@ -1,12 +1,12 @@
 """Full garbage collections short, and at quiet moments.
 
 A full (generation 2) collection walks every object the cycle collector tracks and stops
-the process while it does. At 10,000 live viewers that is over a million objects (each
-viewer's coroutines, its uvicorn protocol, its scope...): 0.5 s, ten times a run as viewers
-arrived, during which no ack, broadcast or snapshot went out. Nearly all of those objects
+the process while it does. At 10,000 live viewers that was 1.7 million objects (each
+viewer's tasks, coroutines, queue, uvicorn protocol, scope...): 0.5 s, ten times a run as
+viewers arrived, during which no ack, broadcast or snapshot went out. A viewer now holds
+~40 (server/live.py, server/sockets.py), still ~0.5 million at 10,000. Nearly all of them
 live as long as their connection, and a closed connection is freed by reference counting
-(server/sockets.py, server/live.py leave no cycle behind), so walking them again and again
-finds nothing.
+(no cycle left behind), so walking them again and again finds nothing.
 
 `QuietCollector` therefore *freezes* what survives (`gc.freeze`: out of every later
 collection's reach):
@@ -53,7 +53,7 @@ class QuietCollector:
         quiet_for: Callable[[], float],
         *,
         quiet_s: float,
-        overdue_s: float = 10.0,
+        overdue_s: float = 60.0,
         check_s: float = 0.25,
         look_s: float = 30.0,
         settle_objects: int = 21_000,

@@ -1,12 +1,14 @@
 """The live feed sockets (protocol §3): `/ws/live` (public) and `/ws/live/editor`.
 
 A viewer is registered with the hub *before* its snapshot (or replay) is read, so every
-change committed after that read is already on its way to its pending list; frames at or before
-what the viewer was sent are dropped, and the first one that follows carries `prev` equal
-to the last `seq` this viewer was sent. The socket's own task only reads it, so a vanished
-client is noticed; pings stay on (uvicorn's `ws_ping_interval`). A sender task runs only
-while the viewer has something pending (`LiveViewer`): in step with the feed, a viewer
-costs no task of its own (server/fanout.py).
+change committed after that read is already on its way to its pending list; frames at or
+before what the viewer was sent are dropped, and the first one that follows carries
+`prev` equal to the last `seq` this viewer was sent. A sender task runs only while the
+viewer has something pending (`LiveViewer`); in step with the feed, the hub writes to it
+directly (server/fanout.py). The socket is read so that a vanished client is noticed: by
+its own task, or, on `votewire serve`, by its protocol once the route hands a public
+viewer's socket over (server/sockets.py `SocketProtocol.detach`), so that a viewer in
+step costs no coroutine at all. Pings stay on (uvicorn's `ws_ping_interval`).
 
 An editor's socket is registered with the process's `server.revocation.Revocations` by its
 token (given in `hello`, or named by the desk's session cookie) and, once that token is
