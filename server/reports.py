@@ -72,6 +72,8 @@ class Desk:
     """The election clock's now (contract §6): the 5-minute future limit counts from it."""
     _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     _writers: list[asyncio.Task] = field(default_factory=list)
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by the writer whose batch is being gathered and checked: see `_write_batches`."""
     closing: bool = False
     """Set when the process is shutting down: new reports are answered `unavailable`
     (nothing stored, the phone retries elsewhere) while those in flight finish."""
@@ -102,9 +104,11 @@ class Desk:
 
     MAX_BATCH = 256
     WRITERS = 3
-    """Writers (each one transaction at a time, on its own pooled connection). A batch
-    does most of its work before it takes the counter (migrations/009), so while one
-    batch holds the counter to its COMMIT the next ones already check their reports."""
+    """Writers, each one transaction at a time on its own pooled connection: one batch
+    holds the counter to its COMMIT, the next waits for it, a third is being checked."""
+    CHECKED = "votewire: step 2"
+    """The NOTICE `accept_batch` raises when its reports are checked and it asks for the
+    counter (migrations/010)."""
 
     def start(self) -> None:
         self._writers = [
@@ -133,36 +137,58 @@ class Desk:
         return await fut
 
     async def _write_batches(self) -> None:
-        """One of the process's writers: reports that arrive while its transaction is in
-        flight go together in its next one, so concurrent bureaus share a commit (and its
-        fsync). Each writer ends at the first `None` it takes."""
+        """One of the process's writers. A batch does most of its work (locks, the
+        contract's checks, its provinces' new entries) before it takes the counter
+        (migrations/009), so several batches are in flight at once; but every batch pays
+        for the counter, its sums and a COMMIT (an fsync), so small ones are dear. So one
+        writer at a time gathers a batch — every report queued, waiting for the first —
+        and holds the turn until its batch is checked: the next batch then holds every
+        report that arrived meanwhile. Each writer ends at the first `None` it takes."""
         closing = False
         while not closing:
-            batch = []
-            entry = await self._queue.get()
-            while True:
-                if entry is None:
-                    closing = True
-                else:
-                    batch.append(entry)
-                if closing or self._queue.empty() or len(batch) >= self.MAX_BATCH:
+            async with self._turn:
+                batch: list = []
+                entry = await self._queue.get()
+                while True:
+                    if entry is None:
+                        closing = True
+                    else:
+                        batch.append(entry)
+                    if closing or self._queue.empty() or len(batch) >= self.MAX_BATCH:
+                        break
+                    entry = self._queue.get_nowait()
+                if not batch:
                     break
-                entry = self._queue.get_nowait()
-            if batch:
-                await self._write_batch(batch)
+                checked = asyncio.Event()
+                written = asyncio.create_task(self._write_batch(batch, checked))
+                await checked.wait()
+            await written
 
-    async def _write_batch(self, batch: list) -> None:
+    async def _write_batch(self, batch: list, checked: asyncio.Event) -> None:
+        """Store `batch` in one transaction and answer each report's future; `checked` is
+        set when the database says the batch is checked, or when it is done."""
+
+        def notice(_conn: object, message: asyncpg.PostgresLogMessage) -> None:
+            if message.message == self.CHECKED:
+                checked.set()
+
         try:
             async with store.acquire(self.pool, self.settings.db_timeout_s) as conn:
-                outcomes = await store.accept_batch(
-                    conn, [item for item, _ in batch], self.settings.election.rehearsal
-                )
+                conn.add_log_listener(notice)
+                try:
+                    outcomes = await store.accept_batch(
+                        conn, [item for item, _ in batch], self.settings.election.rehearsal
+                    )
+                finally:
+                    conn.remove_log_listener(notice)
         except (ContractError, *store.DB_ERRORS, asyncpg.PostgresError) as exc:
             log.warning("batch of %d not stored: %s", len(batch), exc)
             for _item, fut in batch:
                 if not fut.done():
                     fut.set_exception(unavailable())
             return
+        finally:
+            checked.set()
         for (_item, fut), outcome in zip(batch, outcomes, strict=True):
             if not fut.done():
                 fut.set_result(outcome)

@@ -78,10 +78,12 @@ class Day:
 
     def item(self) -> dict:
         rng, code = self.rng, self.rng.choice(self.codes)
-        if self.sent and rng.random() < 0.06:  # a resend: a duplicate, or a reused id
+        if self.sent and rng.random() < 0.08:  # a resend: a duplicate, or a reused id
             again = dict(rng.choice(self.sent))
-            if rng.random() < 0.4:
+            if rng.random() < 0.25:
                 again["as_of"] = self.moment()
+            elif rng.random() < 0.33:
+                again["data"] = {**again["data"], "note": "other"}
             return again
         kind = rng.choice(["turnout"] * 5 + ["completion", "security", "note", "revote"] * 1)
         item = {
@@ -98,7 +100,7 @@ class Day:
             "rate_ok": rng.random() > 0.04,
         }
         if kind == "turnout":
-            step = rng.randint(-3000, 20000)
+            step = rng.choice([0, rng.randint(-3000, 20000)])
             voted = max(0, self.voted[code] + step)
             self.voted[code] = max(self.voted[code], voted)
             correction = step < 0 and rng.random() < 0.5
