@@ -266,7 +266,8 @@ async def test_outage_queues_survives_reload_and_delivers_once(browser, db_url):
 
 async def test_refusal_shows_server_message_and_regression_resent_as_correction(browser, db_url):
     """A turnout lower than the accepted one is refused: the page shows the server's message
-    verbatim and offers to resend it as a correction, under a new id."""
+    in its own language (the Vietnamese half of the contract's two) and offers to resend it
+    as a correction, under a new id."""
     async with serve_in_loop(db_url, **ENV) as srv:
         token = await issue(db_url, "01")
         async with phone(browser, srv.http) as (page, console):
@@ -297,7 +298,7 @@ async def test_refusal_shows_server_message_and_regression_resent_as_correction(
             await expect(refused).to_have_count(1)
             [error] = refusals
             assert error["code"] == "regression"
-            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await expect(refused.locator(".refusal")).to_have_text(error["message_vi"])
             await shoot(page, "report-refused-vi")
 
             await refused.get_by_role("button", name="Gửi lại là đính chính").click()

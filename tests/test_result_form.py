@@ -473,8 +473,8 @@ async def test_a_lower_provisional_count_shows_the_servers_regression_and_resend
     browser, db_url
 ):
     """A provisional count lower than the accepted one is refused `regression`: the outbox
-    shows the server's message as it came, and "send as correction" sends it again under a
-    new id with `correction: true`, accepted."""
+    shows the server's message in the page's language, and "send as correction" sends it
+    again under a new id with `correction: true`, accepted."""
     votes, valid = half_count()
     async with serve_in_loop(db_url, **ENV) as srv:
         token = await issue(db_url, "01")
@@ -490,8 +490,10 @@ async def test_a_lower_provisional_count_shows_the_servers_regression_and_resend
             await expect(refused).to_have_count(1)
             [error] = refusals
             assert (error["code"], error["id"]) == ("regression", sent[1]["id"])
-            await expect(refused.locator(".refusal")).to_have_text(error["message"])
-            await expect(page.locator("#form-msg")).to_have_text(f"Bị từ chối ✗ {error['message']}")
+            await expect(refused.locator(".refusal")).to_have_text(error["message_vi"])
+            await expect(page.locator("#form-msg")).to_have_text(
+                f"Bị từ chối ✗ {error['message_vi']}"
+            )
             await shoot(page, "result-form-regression-vi")
 
             await refused.get_by_role("button", name="Gửi lại là đính chính").click()
@@ -505,7 +507,7 @@ async def test_a_lower_provisional_count_shows_the_servers_regression_and_resend
 
 async def test_after_a_final_result_another_is_refused_with_the_servers_message(browser, db_url):
     """The unit's final record (confirmed on the phone) is acked; a later count of the same
-    unit is refused by the server, and its message is shown, in either language."""
+    unit is refused by the server, and its message is shown in the page's language."""
     votes, valid = half_count()
     final = {c.id: n for c, n in HANOI_1_VOTES.items()}
     async with serve_in_loop(db_url, **ENV) as srv:
@@ -526,11 +528,11 @@ async def test_after_a_final_result_another_is_refused_with_the_servers_message(
             await expect(refused).to_have_count(1)
             [error] = refusals
             assert error["id"] == sent[2]["id"]
-            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await expect(refused.locator(".refusal")).to_have_text(error["message_vi"])
             await refused.evaluate("li => li.scrollIntoView({block: 'center'})")
             await shoot(page, "result-form-after-final-vi")
             await page.locator("#lang-switch").click()
-            await expect(refused.locator(".refusal")).to_have_text(error["message"])
+            await expect(refused.locator(".refusal")).to_have_text(error["message_en"])
             await shoot(page, "result-form-after-final-en")
 
             rows = await log_rows(db_url)

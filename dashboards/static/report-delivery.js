@@ -5,7 +5,7 @@
  * original seq). A socket that takes reports but stops answering is dropped, and
  * everything resent. Also the connection's state in the header (#conn).
  */
-import { $, authHeaders, learnServerTime, t, token } from "./report-page.js";
+import { $, authHeaders, learnServerTime, said, t, token } from "./report-page.js";
 import { lastSent, setMessage } from "./report-form.js";
 import { refreshMine, renderOutbox } from "./report-lists.js";
 import { Outbox } from "./report-outbox.js";
@@ -45,7 +45,13 @@ async function settle(id, answer, via) {
     Object.assign(next, { state: "sent", seq: answer.seq, duplicate: !!answer.duplicate });
   } else {
     next.state = "refused";
-    next.error = { code: answer.code, field: answer.field, message: answer.message };
+    next.error = {
+      code: answer.code,
+      field: answer.field,
+      message: answer.message,
+      message_vi: answer.message_vi,
+      message_en: answer.message_en,
+    };
   }
   await save(next);
   renderOutbox();
@@ -53,7 +59,7 @@ async function settle(id, answer, via) {
   if (id === lastSent) {
     // The answer to what was just tapped, next to the send button.
     if (next.state === "sent") setMessage(`${t("state_sent")} #${next.seq}`);
-    else setMessage(`${t("state_refused")} ${next.error.message || ""}`, true);
+    else setMessage(`${t("state_refused")} ${said(next.error)}`, true);
   }
 }
 
@@ -62,7 +68,7 @@ async function holdBack(id, answer) {
   const record = outbox.get(id);
   net.inflight.delete(id);
   if (!record || record.state !== "queued") return;
-  await save({ ...record, note: answer.message || null });
+  await save({ ...record, note: said(answer) || null });
   renderOutbox();
   clearTimeout(net.retryTimer);
   net.retryTimer = setTimeout(pump, RETRY_LATER_MS + Math.random() * 1000);

@@ -17,6 +17,7 @@ import {
   kindLabel,
   LS,
   readJson,
+  said,
   t,
   token,
 } from "./report-page.js";
@@ -119,7 +120,7 @@ export function renderOutbox() {
     li.append(status);
     if (r.state === "queued" && r.note) li.append(el("p", "note", r.note));
     if (r.state === "refused" && r.error) {
-      li.append(el("p", "refusal", r.error.message || r.error.code));
+      li.append(el("p", "refusal", said(r.error)));
       if (r.error.code === "regression" && (r.kind === "turnout" || r.kind === "result")) {
         if (r.correctedBy) {
           li.append(el("p", "note", t("resent_as_correction")));

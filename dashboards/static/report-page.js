@@ -35,6 +35,13 @@ export const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel
 const asked = new URLSearchParams(location.search).get("lang");
 export let lang = asked || localStorage.getItem(LS.lang) || document.documentElement.lang || "vi";
 if (!LABELS[lang]) lang = "vi";
+
+/** A server's refusal in the page's language (the contract's `message` carries both). */
+export function said(error) {
+  if (!error) return "";
+  const own = lang === "en" ? error.message_en : error.message_vi;
+  return own || error.message || error.code || "";
+}
 export let t = null;
 export let fmt = null;
 

@@ -4,7 +4,7 @@
  */
 "use strict";
 
-const CACHE = "votewire-report-v4";
+const CACHE = "votewire-report-v5";
 const FONTS = "/static/vendor/fonts/";
 const SHELL = [
   "/report",
