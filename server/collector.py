@@ -56,8 +56,8 @@ class QuietCollector:
         overdue_s: float = 60.0,
         check_s: float = 0.25,
         look_s: float = 30.0,
-        settle_objects: int = 21_000,
-        urgent_objects: int = 70_000,
+        settle_objects: int = 7_000,
+        urgent_objects: int = 28_000,
         pause_seconds: Callable[[int, float], None] | None = None,
     ) -> None:
         self.quiet_for, self.quiet_s, self.overdue_s = quiet_for, quiet_s, overdue_s
