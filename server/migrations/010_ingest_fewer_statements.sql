@@ -128,7 +128,9 @@ DECLARE
     -- the batch's provinces' state rows, and the new entries of those step 1 moved
     states province_state[];
     codes text[];
-    moved_codes text[] := '{}';
+    tids tid[];
+    place int;
+    moved_tids tid[] := '{}';
     moved_pubs jsonb[] := '{}';
     moved_ints jsonb[] := '{}';
     st province_state;
@@ -159,10 +161,13 @@ BEGIN
     LOOP
         PERFORM pg_advisory_xact_lock(key);
     END LOOP;
-    SELECT array_agg(x.s), array_agg((x.s).code) INTO states, codes FROM (
-        SELECT s FROM province_state s
-        WHERE s.code IN (SELECT value->>'province' FROM jsonb_array_elements(items))
-        ORDER BY s.code FOR UPDATE) x;
+    -- (each row by its key, in order: a scan would pin every page of the table, and a
+    -- page pinned by another writer cannot be pruned of its dead row versions)
+    SELECT array_agg(x.s), array_agg((x.s).code), array_agg(x.tid) INTO states, codes, tids
+      FROM (SELECT DISTINCT value->>'province' AS code FROM jsonb_array_elements(items)
+            ORDER BY code) c,
+           LATERAL (SELECT s, s.ctid AS tid FROM province_state s WHERE s.code = c.code
+                    LIMIT 1 FOR UPDATE) x;
     SELECT coalesce(array_agg(t.id), '{}') INTO revoked FROM tokens t
     WHERE t.revoked_at IS NOT NULL
       AND t.id IN (SELECT (value->>'token_id')::bigint FROM jsonb_array_elements(items));
@@ -209,7 +214,8 @@ BEGIN
         ELSIF NOT (it->>'rate_ok')::boolean THEN
             outs[i] := 'rate_limited';
         ELSE
-            st := states[array_position(codes, it->>'province')];
+            place := array_position(codes, it->>'province');
+            st := states[place];
             pub := entry_after(st.public, it, NOT overtaken[i], it->>'audience' = 'public');
             int_ := entry_after(st.internal, it, NOT overtaken[i], true);
             outs[i] := 'ready';
@@ -225,7 +231,7 @@ BEGIN
                               (int_->>'revote_units')::bigint, (pub->>'revote_units')::bigint));
             deltas[(i - 1) * 11 + 1 : i * 11] := delta;
             moved_sum := national_moved(moved_sum, zero, delta);
-            moved_codes := moved_codes || st.code;
+            moved_tids := moved_tids || tids[place];
             moved_pubs := moved_pubs || pub;
             moved_ints := moved_ints || int_;
         END IF;
@@ -239,8 +245,8 @@ BEGIN
            areas_total = (m.int_->>'areas_total')::bigint,
            revote_units = (m.int_->>'revote_units')::bigint,
            revote_units_public = (m.pub->>'revote_units')::bigint
-      FROM unnest(moved_codes, moved_pubs, moved_ints) AS m(code, pub, int_)
-     WHERE s.code = m.code;
+      FROM unnest(moved_tids, moved_pubs, moved_ints) AS m(tid, pub, int_)
+     WHERE s.ctid = m.tid AND s.ctid = ANY (moved_tids);  -- the rows locked above
     -- Step 2, under the counter.
     IF 'ready' = ANY (outs) OR 'later' = ANY (outs) THEN
         RAISE NOTICE 'votewire: step 2';
@@ -248,12 +254,15 @@ BEGIN
         -- Every change of a province's state commits under the counter: the sums read now
         -- (this batch's step 1 is in them: taken back out) stay true until this batch
         -- changes them.
+        -- (each province's row by its key: the table keeps dead row versions for a while,
+        -- and a scan would read them all)
         SELECT ARRAY[count(*), sum(x[2]), sum(x[3]), sum(x[4]), sum(x[5]), sum(x[6]),
                      sum(x[7]), sum(x[8]), sum(x[9]), sum(x[10]), sum(x[11])]::bigint[]
           INTO sums
-          FROM (SELECT national_part(s.voted, s.registered, s.areas_done, s.areas_total,
-                                     s.revote_units, s.revote_units_public) AS x
-                FROM province_state s) ps;
+          FROM provinces p, LATERAL (
+              SELECT national_part(s.voted, s.registered, s.areas_done, s.areas_total,
+                                   s.revote_units, s.revote_units_public) AS x
+              FROM province_state s WHERE s.code = p.code LIMIT 1) ps;
         sums := national_moved(sums, moved_sum, zero);
     END IF;
     i := 0;
@@ -335,11 +344,11 @@ BEGIN
 END
 $$;
 
--- Several writers' transactions overlap, so the row versions a batch leaves behind stay
--- visible to the next ones for a while and its province's page must hold a few of them:
--- with three or four rows a page (fillfactor 50, migrations/009) the updates left their
--- page and the table grew from 20 to 400 pages in 30,000 reports (every batch reads it
--- whole for the national sums). One row a page, with room for its next versions; the
--- table rewritten so now.
+-- Each accepted report rewrites its province's row (two entries, ~1 KB), and the row
+-- versions a batch leaves behind stay visible to the transactions that overlap it (the
+-- other writers' batches, an ANALYZE of the growing log) for a while: with three or four
+-- rows a page (fillfactor 50, migrations/009) the new versions soon found no room on their
+-- page and the table grew from 20 to 400 pages within 30,000 reports. One row a page, with
+-- room for its next versions; the table rewritten so now.
 ALTER TABLE province_state SET (fillfactor = 10);
 CLUSTER province_state USING province_state_pkey;
