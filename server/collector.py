@@ -54,7 +54,7 @@ class QuietCollector:
         *,
         quiet_s: float,
         overdue_s: float = 60.0,
-        check_s: float = 0.25,
+        check_s: float = 0.1,
         look_s: float = 30.0,
         settle_objects: int = 7_000,
         urgent_objects: int = 28_000,
