@@ -164,9 +164,7 @@ async def test_the_kept_body_says_the_clocks_now(server):
 async def test_another_processs_change_reaches_the_kept_body_within_the_feeds_latency(
     spawn_server,
 ):
-    one, two = spawn_server(), spawn_server()
-    for p in (one, two):
-        p.start()
+    one, two = spawn_server(), spawn_server()  # each already started and answering
     token = await one.server.token("01")
     async with httpx.AsyncClient() as c:
         before = (await c.get(f"{two.server.http}/api/snapshot")).json()
@@ -186,7 +184,6 @@ async def test_a_reset_empties_the_kept_body_though_seq_goes_on(spawn_server):
     """`votewire reset` keeps `seq` and empties the picture: a body kept for that seq would
     be wrong; the NOTIFY 'reset' makes the process read again."""
     proc = spawn_server()
-    proc.start()
     token = await proc.server.token("01")
     async with bureau(proc.server, token) as b:
         await b.send(report(voted=1000))
