@@ -107,7 +107,7 @@ class Desk:
     """Writers, each one transaction at a time on its own pooled connection: one batch
     holds the counter to its COMMIT, the next waits for it, a third is being checked."""
     CHECKED = "votewire: step 2"
-    """The NOTICE `accept_batch` raises when its reports are checked and it asks for the
+    """The NOTICE `accept_batch` raises once its reports are checked and it holds the
     counter (migrations/010)."""
 
     def start(self) -> None:
@@ -139,11 +139,13 @@ class Desk:
     async def _write_batches(self) -> None:
         """One of the process's writers. A batch does most of its work (locks, the
         contract's checks, its provinces' new entries) before it takes the counter
-        (migrations/009), so several batches are in flight at once; but every batch pays
-        for the counter, its sums and a COMMIT (an fsync), so small ones are dear. So one
-        writer at a time gathers a batch — every report queued, waiting for the first —
-        and holds the turn until its batch is checked: the next batch then holds every
-        report that arrived meanwhile. Each writer ends at the first `None` it takes."""
+        (migrations/009), so the next batch can do that while one holds the counter to
+        its COMMIT; but every batch pays for the counter, its sums and a COMMIT (an
+        fsync), so small ones are dear. So one writer at a time gathers a batch — every
+        report queued, waiting for the first — and holds the turn until its batch holds
+        the counter: the next batch then takes every report that arrived meanwhile, and
+        does its checks while this one finishes. Each writer ends at the first `None` it
+        takes."""
         closing = False
         while not closing:
             async with self._turn:
@@ -166,7 +168,7 @@ class Desk:
 
     async def _write_batch(self, batch: list, checked: asyncio.Event) -> None:
         """Store `batch` in one transaction and answer each report's future; `checked` is
-        set when the database says the batch is checked, or when it is done."""
+        set when the database says the batch holds the counter, or when it is done."""
 
         def notice(_conn: object, message: asyncpg.PostgresLogMessage) -> None:
             if message.message == self.CHECKED:

@@ -12,9 +12,9 @@
 -- - step 2 writes the reports and the feed rows with one INSERT each (a report judged in
 --   step 2 — a repeat or a re-vote, 009 — has the reports before it written first: its
 --   checks, and a re-vote's recomputation, read the log);
--- - a NOTICE 'votewire: step 2' when a batch asks for the counter tells the server's
---   writers that this batch is checked (`server.reports.Desk`: the next batch is gathered
---   then, with every report that arrived meanwhile).
+-- - a NOTICE 'votewire: step 2' once a batch holds the counter tells the server's writers
+--   (`server.reports.Desk`) to gather the next batch: it does its step 1 while this one
+--   finishes, with every report that arrived meanwhile.
 
 -- One of a province's entries (`entry`, public or internal) after one more report: what
 -- `province_entries_after` (migrations/009) computes, told whether the report's turnout or
@@ -249,8 +249,8 @@ BEGIN
      WHERE s.ctid = m.tid AND s.ctid = ANY (moved_tids);  -- the rows locked above
     -- Step 2, under the counter.
     IF 'ready' = ANY (outs) OR 'later' = ANY (outs) THEN
-        RAISE NOTICE 'votewire: step 2';
         SELECT c.seq, c.public_seq INTO n, pub_seq FROM counter c FOR UPDATE;
+        RAISE NOTICE 'votewire: step 2';
         -- Every change of a province's state commits under the counter: the sums read now
         -- (this batch's step 1 is in them: taken back out) stay true until this batch
         -- changes them.
