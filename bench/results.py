@@ -25,7 +25,7 @@ import json
 import os
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -36,6 +36,8 @@ from bench.common import bureau_tokens, fresh_database, pct, postgres_server, se
 from ingest import results_timeline
 from ingest.fixtures import FIXTURES
 
+REFUSALS: list[tuple[str, str, str]] = []
+"""What was refused (kind, code, field): the day holds deliberate refusals, the count none."""
 FIRST = datetime.fromisoformat("2021-05-23T19:00:00+07:00")
 LAST = datetime.fromisoformat("2021-06-11T19:00:00+07:00")
 
@@ -64,6 +66,7 @@ async def bureau(port: int, token: str, events: list[dict], times: dict[str, lis
                 times[event["kind"]].append((time.perf_counter() - started) * 1000)
             else:
                 times["refused"].append(0.0)
+                REFUSALS.append((event["kind"], answer.get("code"), answer.get("field")))
 
 
 def alternate(a: list[dict], b: list[dict]) -> list[dict]:
@@ -115,6 +118,8 @@ async def run(args: argparse.Namespace) -> None:
                         f"p99 {pct(t, 99):6.1f}  max {max(t):6.1f} ms"
                     )
                 print(f"  refused (the day's deliberate refusals): {len(times['refused'])}")
+                for what, n in Counter(REFUSALS).most_common():
+                    print(f"    {n} × {what}")
                 ratio = pct(times["result"], 99) / pct(times["turnout"], 99)
                 print(f"result ack p99 / turnout ack p99 (same run): {ratio:.2f} (target ≤ 1.2)")
 

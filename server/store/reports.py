@@ -35,6 +35,10 @@ async def accept_batch(
         # every id's and province's lock before the counter, as one batch of plain reports
         # takes them (migrations/009): a result's own steps then find them held
         await conn.execute("SELECT lock_reports($1::jsonb)", items)
+        # then the national results' row, which every change of a unit takes before the
+        # counter (migrations/008 `record_result`): a batch whose plain reports took the
+        # counter first would deadlock with one whose result holds this row and waits for it
+        await conn.execute("SELECT 1 FROM results_total FOR UPDATE")
         if plain:
             rows = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, $2)", plain, rehearsal)
             at = [n for n, i in enumerate(items) if i["kind"] != "result"]
@@ -108,7 +112,11 @@ async def reset_reports(conn: asyncpg.Connection) -> int:
                       public_tally = waiting_tally, internal_tally = waiting_tally"""
         )
         await conn.execute(results.TOTALS)
-        await conn.execute("UPDATE counter SET public_seq = seq")
+        # the national sums kept for the next batch (migrations/010) are those of the
+        # picture just emptied
+        await conn.execute(
+            "UPDATE counter SET public_seq = seq, national = NULL, national_seq = NULL"
+        )
         await conn.execute("SELECT pg_notify('votewire_feed', 'reset')")
         await conn.execute("SELECT set_election_clock(NULL, 1, NULL)")
     return count
