@@ -165,13 +165,20 @@ async def test_batches_answer_and_write_every_frame_as_the_recomputing_writer_di
                 answers.append([(r["outcome"], r["seq"], r["detail"]) for r in rows])
             assert answers[0] == answers[1], f"batch {batch_no}"
             outcomes.update(a[0] for a in answers[0])
-            if batch_no % 10 == 4:  # an editor's action (recomputed, migrations/007)
-                target = day.rng.choice([i for i in day.sent if i["kind"] != "revote"])
-                action = day.rng.choice(["retract", "publish", "verify"])
+            if batch_no % 5 == 4:  # an editor's action (recomputed, migrations/007)
+                if batch_no % 10 == 4:  # the latest turnout of a province: its count changes
+                    target_id = await new.fetchval(
+                        """SELECT id::text FROM reports WHERE kind = 'turnout' AND NOT retracted
+                           ORDER BY as_of DESC, seq DESC LIMIT 1"""
+                    )
+                    action = "retract"
+                else:
+                    target_id = day.rng.choice([i for i in day.sent if i["kind"] != "revote"])["id"]
+                    action = day.rng.choice(["retract", "publish", "verify"])
                 for conn in (old, new):
                     await conn.fetchrow(
                         "SELECT * FROM apply_action($1::uuid, $2, NULL, 'test', NULL, false)",
-                        target["id"],
+                        target_id,
                         action,
                     )
             if batch_no == 60:  # one province's token revoked from here on
@@ -191,7 +198,7 @@ async def test_batches_answer_and_write_every_frame_as_the_recomputing_writer_di
             "SELECT * FROM province_state ORDER BY code",
             "SELECT id, seq, province, kind, as_of, data, retracted, audience FROM reports"
             " ORDER BY seq",
-            "SELECT * FROM counter",
+            "SELECT seq, public_seq FROM counter",
         ):
             assert await old.fetch(query) == await new.fetch(query), query
         assert await new.fetchval("SELECT count(*) FROM feed") > 500
@@ -319,3 +326,58 @@ async def test_two_processes_keep_seq_gap_free_in_commit_order_and_national_true
     await conn.close()
     for srv in servers:
         assert srv.proc is not None and srv.proc.poll() is None
+
+
+async def test_the_national_sums_kept_for_the_next_batch_are_forgotten_by_seeding_and_reset(
+    db_url,
+):
+    """Each batch leaves the national sums in the counter row for the next one (migrations/
+    010). A change of the provinces' state that takes no seq — the seeding at every start, a
+    reset — must make the next batch read them again from the provinces."""
+    conn = await store.connect(db_url, ZONE)
+    codes = [p.code for p in provinces()][:5]
+    registered = {p.code: p.registered for p in provinces()}
+    tokens = {c: await store.issue_token(conn, new_token(), "bureau", c, "t") for c in codes}
+    sent = 0
+
+    async def send() -> dict:
+        nonlocal sent
+        sent += 1
+        code = codes[sent % len(codes)]
+        item = {
+            "id": str(uuid.uuid4()),
+            "province": code,
+            "kind": "turnout",
+            "as_of": (DAY + timedelta(minutes=sent)).isoformat(),
+            "data": {"voted": 1000 * sent},
+            "voted": 1000 * sent,
+            "registered": registered[code],
+            "turnout_pct": 1000 * sent / registered[code] * 100,
+            "correction": False,
+            "audience": "public",
+            "token_id": tokens[code],
+            "rate_ok": True,
+        }
+        [row] = await conn.fetch("SELECT * FROM accept_batch($1::jsonb, false)", [item])
+        assert row["outcome"] == "accepted", row
+        frame = await conn.fetchval("SELECT internal FROM feed WHERE seq = $1", row["seq"])
+        return json.loads(frame)["national"]
+
+    async def truth() -> dict:
+        return (await conn.fetchval("SELECT picture(NULL, true)"))["national"]
+
+    wrong = "UPDATE counter SET national = array_fill(7::bigint, ARRAY[11])"
+    try:
+        for _ in range(6):
+            assert await send() == await truth()
+        await conn.execute(wrong)  # what the next batch starts from, as the last one left it
+        assert (await send())["provinces_total"] == 7
+        await conn.execute(wrong)
+        await store.seed_provinces(conn, provinces())
+        assert await send() == await truth()
+        await conn.execute(wrong)
+        await store.reset_reports(conn)
+        assert await send() == await truth()
+        assert (await truth())["provinces_reporting"] == 1
+    finally:
+        await conn.close()

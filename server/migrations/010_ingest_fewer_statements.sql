@@ -16,6 +16,28 @@
 --   (`server.reports.Desk`) to gather the next batch: it does its step 1 while this one
 --   finishes, with every report that arrived meanwhile.
 
+-- The national sums (`national_part` added over every province) as of the counter's seq
+-- `national_seq`, left by the last batch: the next batch starts from them instead of
+-- reading every province's row, if no other change took a seq since (`record_change`,
+-- which computes its own, leaves them behind). A change of the provinces themselves, or
+-- of the rows of `province_state` (the seeding, a reset), forgets them.
+ALTER TABLE counter ADD COLUMN national bigint[], ADD COLUMN national_seq bigint;
+
+CREATE FUNCTION forget_national() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE counter SET national = NULL, national_seq = NULL;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER provinces_forget_national
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON provinces
+FOR EACH STATEMENT EXECUTE FUNCTION forget_national();
+
+CREATE TRIGGER province_state_forget_national
+AFTER INSERT OR DELETE OR TRUNCATE ON province_state
+FOR EACH STATEMENT EXECUTE FUNCTION forget_national();
+
 -- One of a province's entries (`entry`, public or internal) after one more report: what
 -- `province_entries_after` (migrations/009) computes, told whether the report's turnout or
 -- completion figure is the latest of its kind (`latest`) instead of reading the log, and
@@ -121,6 +143,7 @@ DECLARE
     zero constant bigint[] := array_fill(0::bigint, ARRAY[11]);
     moved_sum bigint[] := zero;
     sums bigint[];
+    sums_seq bigint;
     unsaved boolean[] := array_fill(false, ARRAY[k]);
     public_prevs bigint[] := array_fill(NULL::bigint, ARRAY[k]);
     public_frames text[] := array_fill(NULL::text, ARRAY[k]);
@@ -249,21 +272,25 @@ BEGIN
      WHERE s.ctid = m.tid AND s.ctid = ANY (moved_tids);  -- the rows locked above
     -- Step 2, under the counter.
     IF 'ready' = ANY (outs) OR 'later' = ANY (outs) THEN
-        SELECT c.seq, c.public_seq INTO n, pub_seq FROM counter c FOR UPDATE;
+        SELECT c.seq, c.public_seq, c.national, c.national_seq
+          INTO n, pub_seq, sums, sums_seq FROM counter c FOR UPDATE;
         RAISE NOTICE 'votewire: step 2';
-        -- Every change of a province's state commits under the counter: the sums read now
-        -- (this batch's step 1 is in them: taken back out) stay true until this batch
-        -- changes them.
-        -- (each province's row by its key: the table keeps dead row versions for a while,
-        -- and a scan would read them all)
-        SELECT ARRAY[count(*), sum(x[2]), sum(x[3]), sum(x[4]), sum(x[5]), sum(x[6]),
-                     sum(x[7]), sum(x[8]), sum(x[9]), sum(x[10]), sum(x[11])]::bigint[]
-          INTO sums
-          FROM provinces p, LATERAL (
-              SELECT national_part(s.voted, s.registered, s.areas_done, s.areas_total,
-                                   s.revote_units, s.revote_units_public) AS x
-              FROM province_state s WHERE s.code = p.code LIMIT 1) ps;
-        sums := national_moved(sums, moved_sum, zero);
+        -- Every change of a province's state commits under the counter. The sums the last
+        -- batch left in the counter are true if nothing else took a seq since (the other
+        -- writers of `province_state` leave them behind, bottom of this file); else they
+        -- are read again (this batch's step 1 is in them: taken back out), each province's
+        -- row by its key (the table keeps dead row versions for a while: a scan reads them
+        -- all).
+        IF sums IS NULL OR sums_seq IS DISTINCT FROM n THEN
+            SELECT ARRAY[count(*), sum(x[2]), sum(x[3]), sum(x[4]), sum(x[5]), sum(x[6]),
+                         sum(x[7]), sum(x[8]), sum(x[9]), sum(x[10]), sum(x[11])]::bigint[]
+              INTO sums
+              FROM provinces p, LATERAL (
+                  SELECT national_part(s.voted, s.registered, s.areas_done, s.areas_total,
+                                       s.revote_units, s.revote_units_public) AS x
+                  FROM province_state s WHERE s.code = p.code LIMIT 1) ps;
+            sums := national_moved(sums, moved_sum, zero);
+        END IF;
     END IF;
     i := 0;
     FOR it IN SELECT value FROM jsonb_array_elements(items) LOOP
@@ -332,7 +359,7 @@ BEGIN
                AS u(outcome, seq, prev, pub, int_)
          WHERE u.outcome = 'accepted'
          ORDER BY u.seq;
-        UPDATE counter SET seq = n, public_seq = pub_seq;
+        UPDATE counter SET seq = n, public_seq = pub_seq, national = sums, national_seq = n;
         PERFORM pg_notify('votewire_feed', n::text);
     END IF;
     FOR j IN 1..k LOOP
