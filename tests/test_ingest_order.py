@@ -1,11 +1,14 @@
 """Ingest at the database's limit (issue 14 item 2), and what it must not give up.
 
-- The batch writer of migrations/009 (each province brought forward by one report, the
-  national figures as running sums, most work before the counter) answers every report,
-  writes `province_state` and writes every feed frame byte for byte as the writer of
-  migrations/001–008 did (each report's province recomputed from the log, the national
-  figures summed again, all under the counter), over a day of every kind, audience and
-  refusal, with provinces and ids repeated within a batch and editors' actions between.
+- The batch writer of migrations/009–010 (each province brought forward by one report,
+  the national figures as running sums kept from batch to batch, most work before the
+  counter) answers every report, writes `province_state` and writes every feed frame byte
+  for byte as the writer of migrations/001–008 did (each report's province recomputed from
+  the log, the national figures summed again, all under the counter), over a day of every
+  kind, audience and refusal, with provinces and ids repeated within a batch and editors'
+  actions (their own seq, their own sums) between.
+- The sums kept for the next batch are forgotten by what changes the provinces' state
+  without a seq: the seeding at every start, a reset.
 - Two server processes taking reports from many bureaus at once: `seq` has no gap at any
   moment a reader can see (so seq order is commit order), every report is acked once with
   its own seq, and every frame's national figures equal an independent recomputation from
@@ -15,9 +18,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -34,34 +39,35 @@ DAY = datetime.fromisoformat("2021-05-23T07:00:00+07:00")
 KINDS_IN_STEP_ONE = ("turnout", "completion", "security", "note")
 
 
-async def database(pg_url: str, upto: str | None) -> str:
+@contextlib.asynccontextmanager
+async def database(pg_url: str, upto: str | None) -> AsyncIterator[str]:
     """A fresh database migrated with every migration (or those before `upto`), seeded,
-    with one bureau token per province issued in the same order (same ids)."""
+    with one bureau token per province issued in the same order (same ids); dropped at
+    the end."""
     name = f"vw_order_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(pg_url)
     await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
     url = with_db(pg_url, name)
-    conn = await store.connect(url, ZONE)
     try:
-        if upto is None:
-            await store.migrate(conn)
-        else:
-            for path in sorted(MIGRATIONS.glob("*.sql")):
-                if path.name < upto:
-                    await conn.execute(path.read_text(encoding="utf-8"))
-        await store.seed_provinces(conn, provinces())
-        for p in provinces():
-            await store.issue_token(conn, new_token(), "bureau", p.code, "order")
+        conn = await store.connect(url, ZONE)
+        try:
+            if upto is None:
+                await store.migrate(conn)
+            else:
+                for path in sorted(MIGRATIONS.glob("*.sql")):
+                    if path.name < upto:
+                        await conn.execute(path.read_text(encoding="utf-8"))
+            await store.seed_provinces(conn, provinces())
+            for p in provinces():
+                await store.issue_token(conn, new_token(), "bureau", p.code, "order")
+        finally:
+            await conn.close()
+        yield url
     finally:
-        await conn.close()
-    return url
-
-
-async def drop(pg_url: str, url: str) -> None:
-    admin = await asyncpg.connect(pg_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
-    await admin.close()
+        admin = await asyncpg.connect(pg_url)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
 
 
 class Day:
@@ -144,8 +150,11 @@ class Day:
 
 
 async def test_batches_answer_and_write_every_frame_as_the_recomputing_writer_did(pg_url):
-    old_url = await database(pg_url, upto="009")
-    new_url = await database(pg_url, upto=None)
+    async with database(pg_url, upto="009") as old_url, database(pg_url, None) as new_url:
+        await same_day_in_both(old_url, new_url)
+
+
+async def same_day_in_both(old_url: str, new_url: str) -> None:
     old = await store.connect(old_url, ZONE)
     new = await store.connect(new_url, ZONE)
     day = Day(seed=20210523)
@@ -210,8 +219,6 @@ async def test_batches_answer_and_write_every_frame_as_the_recomputing_writer_di
     finally:
         await old.close()
         await new.close()
-        await drop(pg_url, old_url)
-        await drop(pg_url, new_url)
 
 
 def national(entries: dict[str, dict]) -> dict:
