@@ -109,6 +109,11 @@ async def seed_provinces(conn: asyncpg.Connection, provinces: Sequence[Province]
     """Make the provinces and units tables match the configured election, then refresh the
     picture and the results."""
     async with conn.transaction():
+        # The writers' lock order (migrations/009, 008): province rows, the national
+        # results' row, then the counter. A server starting while others ingest takes
+        # them in the same order, so neither side is aborted as a deadlock.
+        await conn.execute("SELECT 1 FROM province_state ORDER BY code FOR UPDATE")
+        await conn.execute("SELECT 1 FROM results_total FOR UPDATE")
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         await conn.executemany(
             """INSERT INTO provinces (code, name, name_en, region, registered)
