@@ -117,7 +117,9 @@ class BureauClient:
             self.stats.acked += 1
             self.stats.duplicates += bool(answer.get("duplicate"))
         else:
-            self.stats.refused[answer["code"]] = self.stats.refused.get(answer["code"], 0) + 1
+            # by code and field ("invalid as_of"): what was refused, and where, at a glance
+            what = " ".join(filter(None, (answer["code"], answer.get("field"))))
+            self.stats.refused[what] = self.stats.refused.get(what, 0) + 1
         fut = self._waiters.pop(rid, None)
         if fut is not None and not fut.done():
             fut.set_result(answer)
