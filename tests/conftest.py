@@ -37,6 +37,7 @@ from server import settings as settings_mod
 from server import store
 from server.app import GracefulServer, create_app
 from server.auth import new_token
+from server.state import Votewire
 
 ROOT = Path(__file__).resolve().parent.parent
 MS = 0.001 * float(os.environ.get("VOTEWIRE_TESTS_TIMEOUT_FACTOR", "1"))
@@ -167,6 +168,8 @@ def test_settings(**env: str) -> settings_mod.Settings:
 class Server:
     port: int
     db_url: str
+    state: Votewire | None = None
+    """The process's state when the server runs in this event loop (`serve_in_loop`)."""
 
     @property
     def http(self) -> str:
@@ -225,7 +228,7 @@ async def serve_in_loop(db_url: str, port: int | None = None, **env: str):
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield Server(port, db_url)
+        yield Server(port, db_url, config.app.state.votewire)
     finally:
         srv.should_exit = True
         await asyncio.wait_for(task, 30)
