@@ -45,6 +45,7 @@ from server.collector import QuietCollector
 from server.desk import official, review, session, summary, table
 from server.desk import results as desk_results
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
+from server.kept_reads import KeptReads
 from server.reports import Desk, RateLimiter
 from server.security import EdgeSecurity
 from server.settings import Settings
@@ -174,6 +175,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(KeptReads, state=state),
             Middleware(EdgeSecurity, allowed_origins=settings.allowed_origins),
             Middleware(AuthenticationMiddleware, backend=TokenBackend(), on_error=on_auth_error),
         ],

@@ -30,6 +30,13 @@ from starlette.responses import Response
 Freshness = Callable[[], tuple[int, int]]
 """(resets, newest seq) this process knows of: a body read before either moved is stale."""
 
+PUBLIC_NOW = "public, max-age=1"
+"""Cache-Control of a public body now: shared caches (nginx, a CDN) keep it one second."""
+PUBLIC_MOMENT = "public, max-age=5"
+"""Cache-Control of a public body at a moment (`?at=`): a late report may still change it."""
+EDITORS = "private, no-cache"
+"""Cache-Control of an editor's body: never in a shared cache, revalidated each time."""
+
 MOMENTS = 32
 """How many `?at=` bodies a process keeps (per change: a new change empties them)."""
 
@@ -70,6 +77,15 @@ class ReadCache:
         self._moments_fresh: tuple[int, int] | None = None
         self.reads = 0
         """Database reads made for the kept bodies (the rest were served from memory)."""
+        self.served = 0
+        """Polls answered before routing (server/kept_reads.py)."""
+
+    def peek(self, key: str) -> Body | None:
+        """The body `key` if it is kept and fresh, else None (no read: see `now`)."""
+        body = self._now.get(key)
+        if body is not None and body.fresh >= self.freshness():
+            return body
+        return None
 
     async def now(
         self, key: str, read: Callable[[], Awaitable[dict]], dumps: Callable[[Any], str]
@@ -111,6 +127,11 @@ class ReadCache:
             while len(self._moments) > MOMENTS:
                 self._moments.popitem(last=False)
         return body
+
+
+def kept_key(name: str, audience: str) -> str:
+    """The cache key of body `name` ("snapshot", "results") for `audience`."""
+    return f"{name}:{audience}"
 
 
 def etag(audience: str, seq: int, at: str | None) -> str:

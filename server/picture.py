@@ -17,7 +17,7 @@ from starlette.routing import Route
 from ingest.errors import Invalid
 from ingest.messages import EARLIEST, LATEST, moment_in_range
 from server import store
-from server.bodies import answer, etag
+from server.bodies import EDITORS, PUBLIC_MOMENT, PUBLIC_NOW, answer, etag, kept_key
 from server.jsonio import dumps
 from server.security import route_kind
 from server.settings import Election
@@ -81,16 +81,16 @@ async def kept_answer(
     def fetch() -> Awaitable[dict]:
         return read(app, internal=editor, at=at)
 
-    key = f"{name}:{audience}"
+    key = kept_key(name, audience)
     if at is None:
         body = await app.reads.now(key, fetch, dumps)
     else:
         body = await app.reads.moment(key, at.isoformat(), fetch, dumps)
     tag = etag(audience, body.seq, request.query_params.get("at"))
     if editor:
-        control = "private, no-cache"
+        control = EDITORS
     else:
-        control = "public, max-age=1" if at is None else "public, max-age=5"
+        control = PUBLIC_NOW if at is None else PUBLIC_MOMENT
     return answer(request, body, app.at_text(at), tag, control)
 
 
