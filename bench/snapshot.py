@@ -9,6 +9,11 @@ runs `wrk` (Debian's package) for each endpoint in turn — bare snapshot, votew
 bare results, votewire results — so whatever else the machine does falls on both alike.
 Both servers run pinned to CPU 0, wrk to CPU 1 (on a machine with two cores or more).
 Prints req/s and latency percentiles per endpoint and round, and the ratios votewire/bare.
+
+With Debian's nginx installed, a last round goes through docs/deploy.md's nginx
+configuration (tests/nginx.py runs it: TLS, the cache for `max-age`) in front of the same
+process, nginx's workers pinned to CPU 0 too: what one core of the edge serves when the
+public reads are cached for their second (`--no-nginx` skips it).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import httpx
 from bench.common import ROOT, free_port, fresh_database, postgres_server, serve
 from ingest.candidates import official_results, official_valid, units
 from ingest.fixtures import FIXTURES
+from tests.nginx import NGINX, Nginx
 
 BARE_APP = r"""
 import sys, uvicorn
@@ -102,6 +108,31 @@ async def load(url: str, port: int) -> None:
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_PCT = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def pin_tree(pid: int, cpu: int) -> None:
+    """Pin a process and its children (nginx's master and workers)."""
+    pin(pid, cpu)
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        pin(int(child), cpu)
+
+
+def through_nginx(port: int, folder: Path, args: argparse.Namespace) -> None:
+    """wrk against docs/deploy.md's nginx (TLS, cache) in front of the votewire process."""
+    nginx = Nginx(folder / "nginx", [port]).start()
+    try:
+        time.sleep(0.5)  # the workers are forked
+        pin_tree(nginx.proc.pid, 0)
+        for name in ("snapshot", "results"):
+            n = wrk(f"{nginx.base}/api/{name}", args.connections, args.seconds)
+            print(
+                f"nginx   {name:8}  {n['rps']:8,.0f} req/s p50 {n['p50']:6.2f} p99 "
+                f"{n['p99']:6.2f} ms  (TLS, keep-alive, cached for max-age=1)",
+                flush=True,
+            )
+    finally:
+        nginx.stop()
 
 
 def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
@@ -175,6 +206,8 @@ async def run(args: argparse.Namespace) -> None:
                 finally:
                     bare.terminate()
                     bare.wait(10)
+                if args.nginx and NGINX.exists():
+                    through_nginx(port, folder, args)
     print(f"\nwrk -t1 -c{args.connections} -d{args.seconds}s, servers on CPU 0, wrk on CPU 1")
     for name in ("snapshot", "results"):
         ratios = [v["rps"] / b["rps"] for _, nm, b, v in rows if nm == name]
@@ -187,6 +220,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-nginx", dest="nginx", action="store_false")
     asyncio.run(run(parser.parse_args()))
 
 
