@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.bodies import PUBLIC_NOW, etag, kept_key
+from server.bodies import PUBLIC_NOW, Body, etag, kept_key
 from server.security import HEADERS
 from server.state import Votewire
 
@@ -48,6 +48,9 @@ class KeptReads:
         self.app = app
         self.state = state
         self.keys = {path: kept_key(name, "public") for path, name in PATHS.items()}
+        self._last: dict[str, tuple[Body, str, bytes, tuple[bytes, bytes]]] = {}
+        """Per key, the last bytes sent: reused while the body and its `at` (to the second)
+        are the same, instead of copying the body again for every poll."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -76,10 +79,12 @@ class KeptReads:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        content = body.render(self.state.at_text())
-        headers += [
-            (b"content-length", str(len(content)).encode()),
-            (b"content-type", b"application/json"),
-        ]
+        at = self.state.at_text()
+        last = self._last.get(key)
+        if last is None or last[0] is not body or last[1] != at:
+            content = body.render(at)
+            length = (b"content-length", str(len(content)).encode())
+            self._last[key] = last = (body, at, content, length)
+        headers += [last[3], (b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        await send({"type": "http.response.body", "body": last[2]})
