@@ -1,6 +1,15 @@
 """No route answers 5xx to what a caller sends: every route of the app's route table, with
-every parameter any route reads, out of range or of the wrong type, as anonymous, bureau
-and admin callers. A refusal is a 4xx in the contract's error shape (issue 12, finding 8).
+every parameter it reads, out of range or of the wrong type, as anonymous, bureau and admin
+callers. A refusal is a 4xx in the contract's error shape (issue 12, finding 8).
+
+Query parameters: each route gets every bad value of each parameter it looks at when called
+plainly (`Observed` notes the names), and one route (`EVERY_NAME_ON`) gets every name of
+`QUERY`. A request differs from the plain one only by its bad parameter, so a route that
+never looks at that name runs exactly as it does for the plain request: sending it every
+name nobody reads proved the same thing 20 times over (and drew the phase summary's chart
+253 times for the admin). What every request shares whatever the route (uvicorn's parser,
+the middleware, Starlette's `QueryParams`) is swept with every name on `EVERY_NAME_ON`.
+Bodies and path parameters are swept in full.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ import re
 
 import httpx
 import pytest
+from starlette.datastructures import QueryParams
+from starlette.requests import HTTPConnection
 from starlette.routing import Route
 
 from server.app import create_app
@@ -118,6 +129,93 @@ BAD_IDS = ("0", "99999999999999999999", "18446744073709551616")
 PATH_DEFAULTS = {"name": "map", "fmt": "json", "decision": "approve", "action": "verify"}
 """Path parameters of a plain request; ids are 0, a row that never exists (the sweep must
 not revoke its own token)."""
+EVERY_NAME_ON = ("GET", "/api/snapshot")
+"""The route that gets every name of `QUERY` with every bad value, read or not: what the
+query goes through before a route reads it is the same for every route."""
+ANY = "*"
+"""A route that looked at the whole query (iterated it, copied it, read the URL)."""
+
+
+class Observed(QueryParams):
+    """`request.query_params` during the sweep's plain requests: notes in `looked_at` each
+    name the app looks up (`ANY` for the whole query)."""
+
+    looked_at: set[str] = set()
+
+    def get(self, key, default=None):
+        self.looked_at.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key):
+        self.looked_at.add(key)
+        return super().getlist(key)
+
+    def __getitem__(self, key):
+        self.looked_at.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.looked_at.add(key)
+        return super().__contains__(key)
+
+    def _whole(self):
+        self.looked_at.add(ANY)
+
+    def keys(self):
+        self._whole()
+        return super().keys()
+
+    def values(self):
+        self._whole()
+        return super().values()
+
+    def items(self):
+        self._whole()
+        return super().items()
+
+    def multi_items(self):
+        self._whole()
+        return super().multi_items()
+
+    def __iter__(self):
+        self._whole()
+        return super().__iter__()
+
+    def __len__(self):
+        self._whole()
+        return super().__len__()
+
+    def __eq__(self, other):
+        self._whole()
+        return super().__eq__(other)
+
+    __hash__ = None
+
+    def __str__(self):
+        self._whole()
+        return super().__str__()
+
+
+@pytest.fixture
+def observed(monkeypatch) -> set[str]:
+    """Every `request.query_params` an `Observed`; reading `request.url` counts as looking at
+    the whole query (`test_the_server_reads_a_query_only_where_the_sweep_observes_it`: the
+    server reads a query no other way)."""
+    plain_url = HTTPConnection.url.fget
+
+    def query_params(self) -> QueryParams:
+        if not hasattr(self, "_query_params"):
+            self._query_params = Observed(self.scope["query_string"])
+        return self._query_params
+
+    def url(self):
+        Observed.looked_at.add(ANY)
+        return plain_url(self)
+
+    monkeypatch.setattr(HTTPConnection, "query_params", property(query_params))
+    monkeypatch.setattr(HTTPConnection, "url", property(url))
+    Observed.looked_at = set()
+    return Observed.looked_at
 
 
 def http_routes() -> list[tuple[str, str, dict[str, str]]]:
@@ -161,14 +259,17 @@ def paths_with_bad_ids(path: str, params: dict[str, str]) -> list[str]:
     return out
 
 
-def requests_for(method: str, path: str, params: dict[str, str]) -> list[dict]:
-    """The hostile requests of one route: bad path parameters, each query parameter with
-    each bad text, and (for methods with a body) each body field with each bad JSON value,
-    plus bodies that are not objects."""
+def requests_for(
+    method: str, path: str, params: dict[str, str], looked_at: set[str] | None = None
+) -> list[dict]:
+    """The hostile requests of one route: bad path parameters, each query parameter it looks
+    at (`looked_at`; None or `ANY`: every one) with each bad text, and (for methods with a
+    body) each body field with each bad JSON value, plus bodies that are not objects."""
     plain = default_path(path, params)
     out = [{"method": method, "url": p} for p in paths_with_bad_ids(path, params)]
     if method in ("GET", "DELETE"):
-        for name, value in itertools.product(QUERY, BAD_TEXT):
+        names = QUERY if looked_at is None or ANY in looked_at else sorted(looked_at)
+        for name, value in itertools.product(names, BAD_TEXT):
             out.append({"method": method, "url": plain, "params": {name: value}})
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         for name, value in itertools.product(BODY, BAD_JSON):
@@ -200,8 +301,11 @@ def is_contract_error(response: httpx.Response) -> bool:
     return body.get("type") == "error" and {"code", "field", "message"} <= set(body)
 
 
-async def sweep(base: str, headers: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(5xx answers, 4xx answers not in the contract's shape) of every hostile request."""
+async def sweep(
+    base: str, headers: dict[str, str], observed: set[str]
+) -> tuple[list[str], list[str]]:
+    """(5xx answers, 4xx answers not in the contract's shape) of every hostile request.
+    The plain requests go one at a time, each noting the query names its route looks at."""
     server_errors: list[str] = []
     shapeless: list[str] = []
     gate = asyncio.Semaphore(6)
@@ -229,29 +333,38 @@ async def sweep(base: str, headers: dict[str, str]) -> tuple[list[str], list[str
                 shapeless.append(f"{r.status_code} {what}: {r.text[:120]}")
 
         routes = http_routes()
-        plain = [
-            await client.request(m, default_path(p, c), json=BASE_BODY if m == "POST" else None)
-            for m, p, c in routes
-        ]
+        plain, looked_at = [], []
+        for m, p, c in routes:
+            observed.clear()
+            answer = await client.request(
+                m, default_path(p, c), json=BASE_BODY if m == "POST" else None
+            )
+            plain.append(answer)
+            looked_at.append(None if (m, p) == EVERY_NAME_ON else set(observed))
+        assert EVERY_NAME_ON in {(m, p) for m, p, _ in routes}
         # Routes that refuse this caller at the door are swept by the callers they serve.
         work = [
             req
-            for (m, p, c), answer in zip(routes, plain, strict=True)
+            for (m, p, c), answer, names in zip(routes, plain, looked_at, strict=True)
             if answer.status_code not in (401, 403)
-            for req in requests_for(m, p, c)
+            for req in requests_for(m, p, c, names)
         ]
+        names_seen = set().union(*(n for n in looked_at if n is not None)) - {ANY}
+        assert names_seen <= set(QUERY), sorted(names_seen - set(QUERY))
         await asyncio.gather(*(one(req) for req in work))
     return server_errors, shapeless
 
 
 @pytest.mark.parametrize("who", ["anonymous", "bureau", "admin"])
-async def test_no_route_answers_5xx_to_out_of_range_or_wrong_typed_parameters(db_url, who):
+async def test_no_route_answers_5xx_to_out_of_range_or_wrong_typed_parameters(
+    db_url, observed, who
+):
     async with serve_in_loop(db_url) as srv:
         headers = {"origin": srv.http}
         if who != "anonymous":
             token = await srv.token("01" if who == "bureau" else None, who)
             headers["authorization"] = f"Bearer {token}"
-        server_errors, shapeless = await sweep(srv.http, headers)
+        server_errors, shapeless = await sweep(srv.http, headers, observed)
     assert not server_errors, "\n".join(sorted(server_errors)[:40])
     assert not shapeless, "\n".join(sorted(shapeless)[:40])
 
@@ -283,3 +396,37 @@ async def test_moments_at_the_ends_of_time_are_refused_by_every_route_that_takes
             for what, (r, field) in answers.items():
                 assert 400 <= r.status_code < 500, (what, moment, r.status_code, r.text[:200])
                 assert is_contract_error(r) and r.json()["field"] == field, (what, r.text)
+
+
+def test_the_server_reads_a_query_only_where_the_sweep_observes_it():
+    """The sweep sends a route only the query names it saw the route look at, through
+    `request.query_params` or `request.url`. A query read another way (the scope's raw
+    `query_string`, a `URL` built from the scope, `parse_qs`) would escape it; the one raw
+    read is the kept reads' "is there a query at all" (server/kept_reads.py), the same for
+    every name and swept on `EVERY_NAME_ON`, one of the paths it keeps."""
+    raw = re.compile(r"query_string|parse_qs|\bURL\(")
+    readers = {
+        str(p.relative_to(SERVER))
+        for p in SERVER.rglob("*.py")
+        if raw.search(p.read_text(encoding="utf-8"))
+    }
+    assert readers == {"kept_reads.py"}, readers
+    from server.kept_reads import PATHS
+
+    assert EVERY_NAME_ON[1] in PATHS
+
+
+def test_a_route_is_swept_with_each_name_it_looks_at_or_all_when_it_looks_at_the_whole_query():
+    lookups = QueryParams("at=1&lang=vi")
+    Observed.looked_at = set()
+    seen = Observed(b"at=1&lang=vi")
+    assert seen.get("at") == lookups.get("at") and "lang" in seen and seen.get("q") is None
+    assert Observed.looked_at == {"at", "lang", "q"}
+    by_name = requests_for("GET", "/x", {}, {"at", "lang"})
+    assert {name for r in by_name for name in r["params"]} == {"at", "lang"}
+    assert len(by_name) == 2 * len(BAD_TEXT)
+    dict(seen)
+    assert ANY in Observed.looked_at
+    for everything in (None, {ANY}):
+        every = requests_for("GET", "/x", {}, everything)
+        assert {name for r in every for name in r["params"]} == set(QUERY)
