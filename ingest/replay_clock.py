@@ -20,6 +20,20 @@ start are sent at once. At speed 0 there is no pace: everything is sent as fast 
 report about a later moment must be sent (`reach`: the server refuses an `as_of` more than
 5 minutes after its clock), and when the replay ends (`hold`). Without a token it only keeps
 time locally: the server stays on wall time, which accepts any past `as_of` anyway.
+
+The server anchors a setting when it stores it (`set_at`), which is some time after the POST
+left and before its answer is back: at 3600 replayed seconds per second, a setting that takes
+0.1 s to arrive leaves the server's clock 6 replayed minutes behind the moment posted. So the
+replay never takes its own count for the server's: it keeps both bounds of the server's clock
+(`ReplayClock.latest`, `ReplayClock.earliest`) and sends a report only when its `as_of` is at
+most `JUMP_MARGIN` past the lower one, moving the clock first otherwise. A replay at any
+allowed speed thus keeps to the 5-minute limit as the contract words it (§1, counted from
+the clock of §6); the server does not stretch the limit with the replay's speed, which
+would weaken the check for every phone during a rehearsal and only hide a replay that runs
+ahead of the clock it set. The margin's last minute is left for what the bounds do not see
+(the database's clock, which stamps `set_at`, against the server process's). Not covered:
+several server processes behind one address, where a process other than the one that took
+a jump keeps the previous setting until its NOTIFY arrives.
 """
 
 from __future__ import annotations
@@ -38,8 +52,8 @@ from urllib.parse import urlsplit, urlunsplit
 from ingest.messages import MAX_REPLAY_SPEED
 
 JUMP_MARGIN = timedelta(minutes=4)
-"""A report whose `as_of` is this far past the replayed now moves the clock first (the
-server refuses `as_of` more than 5 minutes after its clock)."""
+"""A report whose `as_of` is this far past the server's clock at its earliest moves the clock
+first (the server refuses `as_of` more than 5 minutes after its clock)."""
 CLOSE = (19, 0)
 """The polls close (local time of the replayed day): `--speed` holds until then."""
 NIGHT_FACTOR = 4.0
@@ -141,49 +155,70 @@ class Pace:
 
 
 class ReplayClock:
-    """The replay's "now" (`anchor` at the monotonic instant `t0`, running at `speed`), told
-    to the server when it changes. The server's clock runs at most at MAX_REPLAY_SPEED:
-    faster stretches are followed by jumps (`follow`, `reach`)."""
+    """The replay's side of the server's clock: the setting last answered (`anchor`, running at
+    `speed`) and when its POST left (`sent`) and its answer came back (`answered`). The server
+    anchored it in between, so its clock is at most `latest()` and at least `earliest()`.
+
+    Settings are posted one at a time, under a lock, and each one starts from `latest()` or
+    a later moment. It may step the server's clock back a little (by what the clock ran
+    while the POST was on its way), but never behind an earlier setting's `earliest()`: a
+    report let through on that bound, still on its way when the new setting is stored,
+    stays within the limit. The server's clock runs at most at MAX_REPLAY_SPEED: faster
+    stretches of the pace are followed by jumps (`follow`, `reach`)."""
 
     def __init__(self, url: str | None, token: str | None, anchor: datetime, speed: float):
         self.url, self.token = url, token
         self.anchor, self.speed = anchor, min(speed, MAX_REPLAY_SPEED)
-        self.t0 = time.monotonic()
+        self.sent = self.answered = time.monotonic()
         self._lock = asyncio.Lock()
 
-    def now(self) -> datetime:
-        return self.anchor + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
+    def latest(self) -> datetime:
+        """The server's clock is not past this: the setting counted from when it was sent."""
+        return self._since(self.sent)
+
+    def earliest(self) -> datetime:
+        """The server's clock is not behind this: the setting counted from when its answer
+        came back (the server stored it before answering)."""
+        return self._since(self.answered)
+
+    def _since(self, start: float) -> datetime:
+        return self.anchor + timedelta(seconds=(time.monotonic() - start) * self.speed)
 
     async def start(self) -> None:
-        self.t0 = time.monotonic()
-        await self._post(self.anchor, self.speed)
+        async with self._lock:
+            await self._set(self.anchor, self.speed)
 
     async def follow(self, pace: Pace, started: float) -> None:
         """Keep the server's clock on `pace` (the replay began at the monotonic `started`):
-        at each knot, the knot's moment (never backwards) and rate. Runs until cancelled."""
+        at each knot, the knot's moment (never behind `latest`) and rate. Runs until
+        cancelled."""
         for knot in pace.knots[1:]:
             delay = started + knot.real - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             async with self._lock:
-                await self._set(max(knot.moment, self.now()), knot.rate)
+                await self._set(max(knot.moment, self.latest()), knot.rate)
 
     async def reach(self, moment: datetime) -> None:
-        """Before sending a report about `moment`: jump the clock there if it is ahead. Under
-        the lock, so a setting on its way to the server (a knot, another jump) is there
-        before the report is sent."""
+        """Before sending a report about `moment`: unless the server's clock is surely at
+        most JUMP_MARGIN behind it (`earliest`), jump the clock there and wait for the
+        answer. Under the lock, so a setting on its way to the server (a knot, another jump)
+        is there, and counted, before the report is sent."""
         async with self._lock:
-            if moment > self.now() + JUMP_MARGIN:
-                await self._set(moment, self.speed)
+            if moment > self.earliest() + JUMP_MARGIN:
+                await self._set(max(moment, self.latest()), self.speed)
 
     async def hold(self) -> None:
         """The replay is over: the clock stays at its last moment (speed 0)."""
         async with self._lock:
-            await self._set(self.now(), 0.0)
+            await self._set(self.latest(), 0.0)
 
     async def _set(self, moment: datetime, rate: float) -> None:
-        self.anchor, self.speed, self.t0 = moment, min(rate, MAX_REPLAY_SPEED), time.monotonic()
-        await self._post(self.anchor, self.speed)
+        """Post a setting and count from it once answered (called under the lock)."""
+        speed = min(rate, MAX_REPLAY_SPEED)
+        sent = time.monotonic()
+        await self._post(moment, speed)
+        self.anchor, self.speed, self.sent, self.answered = moment, speed, sent, time.monotonic()
 
     async def _post(self, moment: datetime, speed: float) -> None:
         if not (self.url and self.token):

@@ -142,8 +142,9 @@ async def run(
 
     With `editor_token` the server's election clock follows the replay: it starts at
     `start` running at `speed` (at speed 0, it holds at the last moment), follows the
-    replay's pace, jumps ahead before a report about a later moment, and holds at the last
-    moment when the replay ends.
+    replay's pace, jumps ahead before a report the server could find in its future (counted
+    from when each setting was answered, not sent: `ReplayClock.reach`), and holds at the
+    last moment when the replay ends.
     """
     day = date.fromisoformat(scenario["date"])
     days = (shift_to - day).days if shift_to else 0
