@@ -129,11 +129,16 @@ async def gc_pauses(db_url: str, port: int) -> str:
         ).text
     values = {}
     for line in text.splitlines():
-        for key in ("count", "sum"):
-            if line.startswith(f'votewire_gc_pause_seconds_{key}{{generation="2"}}'):
+        for key in ("seconds_count", "seconds_sum", "longest_seconds"):
+            if line.startswith(f'votewire_gc_pause_{key}{{generation="2"}}'):
                 values[key] = float(line.split()[-1])
-    n, total = values.get("count", 0.0), values.get("sum", 0.0)
-    mean = f"{total / n * 1000:.0f} ms each on average" if n else "none"
+    n, total = values.get("seconds_count", 0.0), values.get("seconds_sum", 0.0)
+    longest = values.get("longest_seconds", 0.0)
+    mean = (
+        f"{total / n * 1000:.0f} ms each on average, {longest * 1000:.0f} ms the longest"
+        if n
+        else "none"
+    )
     return f"full garbage collections since start: {n:.0f}, {total:.2f} s in all ({mean})"
 
 

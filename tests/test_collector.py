@@ -7,7 +7,8 @@ import asyncio
 import gc
 import weakref
 
-from server.collector import QuietCollector
+from server.collector import PauseWatch, QuietCollector
+from server.metrics import Metrics
 
 
 def full_collections() -> int:
@@ -74,6 +75,32 @@ async def test_too_much_promoted_is_collected_even_when_busy():
         await asyncio.sleep(0.3)
         assert collector.settles >= 1
         del kept
+    finally:
+        await collector.stop()
+
+
+async def test_objects_piling_up_while_frozen_ones_are_freed_are_counted():
+    """Freeing a frozen object counts against CPython's young allocations: while viewers
+    leave, the young generations grow without any young collection, unseen by
+    `gc.get_count()`. The collector counts what a full collection would walk."""
+    collector = QuietCollector(
+        lambda: 0.0, quiet_s=1.0, overdue_s=3600, check_s=0.02, urgent_objects=20_000
+    )
+    collector.start()
+    try:
+        leaving = survivors(40_000)
+        collector.settle()  # frozen, as viewers in step are
+        settled = collector.settles
+        arriving = []
+        for i in range(30_000):
+            arriving.append([])
+            leaving[i] = None  # a frozen object freed
+        assert gc.get_count()[2] == 0  # CPython sees nothing promoted
+        assert len(gc.get_objects()) >= 30_000  # what a full collection would walk
+        await asyncio.sleep(0.3)
+        assert collector.settles > settled  # busy, but past urgent_objects
+        assert len(gc.get_objects()) < 20_000
+        del arriving, leaving
     finally:
         await collector.stop()
 
@@ -147,3 +174,74 @@ async def test_stopping_restores_cpythons_own_timing():
     await collector.stop()
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
+
+
+def gauge(metrics: Metrics, name: str, generation: str) -> float | None:
+    """A sample of the process's /metrics text (None: absent)."""
+    prefix = f'{name}{{generation="{generation}"}} '
+    for line in metrics.render().decode().splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix) :])
+    return None
+
+
+def test_the_longest_pause_is_kept_exactly_not_only_as_a_bucket():
+    metrics = Metrics()
+    for seconds in (0.004, 0.061, 0.012):
+        metrics.gc_pause.labels("2").observe(seconds)
+    metrics.gc_pause.labels("0").observe(0.0002)
+    assert gauge(metrics, "votewire_gc_pause_longest_seconds", "2") == 0.061
+    assert gauge(metrics, "votewire_gc_pause_longest_seconds", "0") == 0.0002
+    assert gauge(metrics, "votewire_gc_pause_seconds_count", "2") == 3
+    assert abs(gauge(metrics, "votewire_gc_pause_seconds_sum", "2") - 0.077) < 1e-9
+
+
+async def test_every_full_collection_is_measured_not_only_the_collectors_own():
+    """A `gc.collect()` the collector did not schedule (a library's) and CPython's own young
+    collections reach the metrics; the collector's settle is one pause, not two."""
+    metrics = Metrics()
+    pauses: list[tuple[int, float]] = []
+
+    def observe(generation: int, seconds: float) -> None:
+        pauses.append((generation, seconds))
+        metrics.gc_pause.labels(str(generation)).observe(seconds)
+
+    collector = QuietCollector(
+        lambda: 0.0, quiet_s=1.0, overdue_s=3600, check_s=3600, pause_seconds=observe
+    )
+    collector.start()
+    try:
+        kept = survivors(50_000)  # CPython's automatic young collections on the way
+        assert any(g == 0 for g, _ in pauses)
+        gc.collect()  # not the collector's
+        assert [g for g, _ in pauses].count(2) == 1
+        collector.settle()
+        assert [g for g, _ in pauses].count(2) == 2
+        longest = max(d for g, d in pauses if g == 2)
+        assert gauge(metrics, "votewire_gc_pause_longest_seconds", "2") == longest
+        assert gauge(metrics, "votewire_gc_pause_seconds_count", "2") == 2
+        del kept
+    finally:
+        await collector.stop()
+    gc.collect()  # the collector stopped: no longer measured
+    assert [g for g, _ in pauses].count(2) == 2
+
+
+def test_without_the_collector_cpythons_automatic_full_collections_are_measured():
+    """`PauseWatch` alone (the collector off, `VOTEWIRE_GC_QUIET_S=0`): CPython's own
+    timing, its full collections measured."""
+    pauses: list[tuple[int, float]] = []
+    watch = PauseWatch(lambda g, d: pauses.append((g, d)))
+    threshold = gc.get_threshold()
+    gc.set_threshold(100, 2, 2)
+    watch.start()
+    kept: list = []
+    try:
+        for _ in range(10_000):
+            kept.append([[] for _ in range(100)])
+            if any(g == 2 for g, _ in pauses):
+                break
+    finally:
+        watch.stop()
+        gc.set_threshold(*threshold)
+    assert any(g == 2 for g, _ in pauses)
