@@ -2,7 +2,8 @@
 
 - `pg_url`: the Postgres server the suite uses: `DATABASE_URL` when set (CI sets it to the
   machine's server), else an embedded one the suite starts under a temporary folder.
-- `db_url`: a fresh database per test, cloned from a migrated template (fast).
+- `db_url`: a fresh database per test, cloned from a migrated template (made ahead while
+  the previous test runs, dropped while the next one runs: `Databases`).
 - `server`: the real app served by uvicorn in this event loop on a free port.
 - `spawn_server`: `votewire serve` as a separate process (for SIGKILL and multi-process tests).
 Timeouts are multiples of `MS`, scaled by VOTEWIRE_TESTS_TIMEOUT_FACTOR on slow machines.
@@ -140,17 +141,63 @@ async def template(pg_url):
     await admin.close()
 
 
+class Databases:
+    """Fresh databases cloned from the template: the next one is made while a test runs, and
+    a finished test's is dropped while the next one runs (each CREATE ... TEMPLATE is
+    ~0.13 s of Postgres copying and syncing files, paid by ~300 tests)."""
+
+    def __init__(self, pg_url: str, template: str) -> None:
+        self.pg_url, self.template = pg_url, template
+        self.ahead: asyncio.Task[str] | None = None
+        self.dropping: set[asyncio.Task[None]] = set()
+
+    async def _admin(self, sql: str) -> None:
+        admin = await asyncpg.connect(self.pg_url)
+        try:
+            await admin.execute(sql)
+        finally:
+            await admin.close()
+
+    async def _create(self) -> str:
+        name = f"vw_t_{uuid.uuid4().hex[:12]}"
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return name
+
+    async def take(self) -> str:
+        """A database no test has used; the next one starts being made."""
+        ahead, self.ahead = self.ahead, None
+        name = await (ahead or self._create())
+        self.ahead = asyncio.create_task(self._create())
+        return name
+
+    def drop(self, name: str) -> None:
+        task = asyncio.create_task(self._drop(name))
+        self.dropping.add(task)
+        task.add_done_callback(self.dropping.discard)
+
+    async def _drop(self, name: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    async def close(self) -> None:
+        if self.ahead is not None:
+            with contextlib.suppress(Exception):
+                self.drop(await self.ahead)
+        await asyncio.gather(*self.dropping)
+
+
+@pytest.fixture(scope="session")
+async def databases(pg_url, template):
+    pool = Databases(pg_url, template)
+    yield pool
+    await pool.close()
+
+
 @pytest.fixture
-async def db_url(pg_url, template):
-    name = f"vw_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_url)
-    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    await admin.close()
+async def db_url(pg_url, databases):
+    name = await databases.take()
     yield with_db(pg_url, name)
-    admin = await asyncpg.connect(pg_url)
-    with contextlib.suppress(Exception):
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    await admin.close()
+    databases.drop(name)
 
 
 def test_settings(**env: str) -> settings_mod.Settings:
