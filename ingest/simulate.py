@@ -33,8 +33,23 @@ COUNCIL_CONCURRENCY = 8
 """The Council's decisions are posted this many at a time."""
 
 
+def socket_url(raw: str) -> str:
+    """`--url` must name the bureau socket: with an http:// address the bureaus would keep
+    retrying a socket that can never open (they retry for ever, as phones do), silently."""
+    if not raw.startswith(("ws://", "wss://")) or not raw.rstrip("/").endswith("/ws/bureau"):
+        raise argparse.ArgumentTypeError(
+            f"{raw!r}: give the bureau socket, e.g. ws://127.0.0.1:8000/ws/bureau"
+        )
+    return raw
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default="ws://127.0.0.1:8000/ws/bureau")
+    p.add_argument(
+        "--url",
+        type=socket_url,
+        default="ws://127.0.0.1:8000/ws/bureau",
+        help="the server's bureau socket (ws:// or wss://…/ws/bureau)",
+    )
     p.add_argument(
         "--speed",
         type=float,
