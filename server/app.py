@@ -92,6 +92,9 @@ async def start(state: Votewire) -> None:
         RateLimiter(s.rate_per_s, s.rate_burst),
         on_commit=state.hub.committed,
         now=state.now_local,
+        reread_now=functools.partial(
+            clock.reread, state.clock, state.pool, state.hub, s.db_timeout_s
+        ),
     )
     state.desk.start()
     state.hub.notices["revoke"] = state.desk.revocations.check

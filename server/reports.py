@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,10 @@ class Desk:
     """Called with the new seq after each accepted report (the local fan-out's wake-up)."""
     now: Callable[[], datetime] = utc_now
     """The election clock's now (contract §6): the 5-minute future limit counts from it."""
+    reread_now: Callable[[], Awaitable[datetime]] | None = None
+    """The clock's now read again from the database (`server.clock.reread`): asked before a
+    report ahead of `now` is refused, since during a replay another process may just have
+    moved the clock and its NOTIFY may still be on its way here."""
     _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     _writers: list[asyncio.Task] = field(default_factory=list)
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -200,10 +204,13 @@ class Desk:
         if self.closing:
             raise unavailable(report.id)
         province = self._province(report, bearer)
+        now = self.now()
+        if report.as_of > now + self.settings.future_slack and self.reread_now is not None:
+            now = await self.reread_now()
         check_report(
             report,
             window=self.settings.election.window,
-            now=self.now(),
+            now=now,
             registered=self.registered[province],
             future_slack=self.settings.future_slack,
         )
