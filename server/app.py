@@ -58,7 +58,9 @@ async def start(state: Votewire) -> None:
     """Open the pool, migrate, then start the fan-out hub, the report writer and the
     quiet-time collector."""
     s = state.settings
-    state.pool = await store.create_pool(state.database_url, s.zone_name, timeout=s.db_timeout_s)
+    state.pool = await store.create_pool(
+        state.database_url, s.zone_name, timeout=s.db_timeout_s, size=s.db_pool
+    )
     async with state.pool.acquire() as conn:
         await store.migrate(conn)
         await store.seed_provinces(conn, provinces())

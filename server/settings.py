@@ -53,6 +53,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
         " due); 0 = CPython's own timing",
     ),
     "VOTEWIRE_DB_TIMEOUT_S": ("5", "database connect/query timeout before 'unavailable'"),
+    "VOTEWIRE_DB_POOL": ("10", "database connections a process may open (besides LISTEN)"),
     "VOTEWIRE_STALE_S": ("1800", "a province figure older than this is marked stale"),
     "VOTEWIRE_BOARD_STALE_S": ("120", "the board shows STALE after this long without updates"),
     "VOTEWIRE_SECRET": ("", "cookie signing key; unset = generated under VOTEWIRE_DATA"),
@@ -151,12 +152,16 @@ class EdgeSettings:
     max_connections: int = 12000
 
 
+def _positive(env: dict[str, str], name: str, kind, hint: str):
+    value = _parse(env, name, kind, hint)
+    if value <= 0:
+        raise ConfigError(f"{name}={_get(env, name)!r} is not valid: expected {hint} > 0")
+    return value
+
+
 def _edge(env: dict[str, str]) -> EdgeSettings:
     def positive(name: str, kind, hint: str):
-        value = _parse(env, name, kind, hint)
-        if value <= 0:
-            raise ConfigError(f"{name}={_get(env, name)!r} is not valid: expected {hint} > 0")
-        return value
+        return _positive(env, name, kind, hint)
 
     return EdgeSettings(
         trusted_proxies=tuple(
@@ -193,6 +198,7 @@ class Settings:
     secret: str = field(repr=False, default="")
     allowed_origins: tuple[str, ...] = ()
     edge: EdgeSettings = field(default_factory=EdgeSettings)
+    db_pool: int = 10
 
     @property
     def zone_name(self) -> str:
@@ -265,6 +271,7 @@ def load(env: dict[str, str] | None = None, *, today: date | None = None) -> Set
             o.strip() for o in _get(env, "VOTEWIRE_ALLOWED_ORIGINS").split(",") if o.strip()
         ),
         edge=_edge(env),
+        db_pool=_positive(env, "VOTEWIRE_DB_POOL", int, "an integer"),
     )
 
 
