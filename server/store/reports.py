@@ -98,11 +98,20 @@ async def audit_log(conn: asyncpg.Connection, report_id: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+BATCHES_LOCK = 7472005
+"""The advisory lock each ingest batch holds shared (migrations/005, 009, 010)."""
+
+
 async def reset_reports(conn: asyncpg.Connection) -> int:
     """Delete every report and feed change ("live zeros") and end any replay of the election
     clock (the real day runs on wall time); tokens stay, `seq` continues so no viewer
     mistakes the empty picture for an old one. Returns how many reports went."""
     async with conn.transaction():
+        # first the lock every ingest batch takes shared before anything else (and
+        # `revoke_tokens` exclusive, migrations/005): the batches in flight finish, the next
+        # wait. Taking the counter first deadlocked with a batch that held the reports'
+        # table and waited for the counter (tests/test_reset_locks.py).
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", BATCHES_LOCK)
         await conn.execute("SELECT 1 FROM counter FOR UPDATE")
         count = await conn.fetchval("SELECT count(*) FROM reports")
         await conn.execute("TRUNCATE reports, feed, confirmations CASCADE")
