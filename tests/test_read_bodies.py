@@ -43,9 +43,12 @@ async def test_the_kept_snapshot_equals_the_databases_after_every_change_of_the_
 
 
 async def replay_and_compare(server, events: list[dict]) -> None:
+    """After each ack, the two served bodies and the two database pictures are asked for at
+    once (nothing changes until the next event is sent)."""
     editor = await server.token(None, "editor")
     auth = {"Authorization": f"Bearer {editor}"}
     conn = await store.connect(server.db_url, "Asia/Ho_Chi_Minh")
+    conn_internal = await store.connect(server.db_url, "Asia/Ho_Chi_Minh")
     compared = 0
     try:
         async with (
@@ -65,16 +68,20 @@ async def replay_and_compare(server, events: list[dict]) -> None:
                 if answer["type"] == "error":
                     assert answer["code"] in ("regression", "invalid"), answer
                     continue  # the day holds deliberate refusals; they change nothing
-                public = (await c.get("/api/snapshot")).json()
-                internal = (await c.get("/api/snapshot", headers=auth)).json()
+                public, internal, expected_public, expected_internal = await asyncio.gather(
+                    c.get("/api/snapshot"),
+                    c.get("/api/snapshot", headers=auth),
+                    store.picture(conn, internal=False, at=None),
+                    store.picture(conn_internal, internal=True, at=None),
+                )
+                public, internal = public.json(), internal.json()
                 assert public["seq"] <= answer["seq"] == internal["seq"]
-                expected_public = await store.picture(conn, internal=False, at=None)
-                expected_internal = await store.picture(conn, internal=True, at=None)
                 assert without_at(public) == {**expected_public, "rehearsal": False}
                 assert without_at(internal) == {**expected_internal, "rehearsal": False}
                 compared += 1
     finally:
         await conn.close()
+        await conn_internal.close()
     assert compared > 1000
 
 
