@@ -73,13 +73,19 @@ async def open_board(browser, base: str, query: str = "", *, layout: str = "full
     context.set_default_timeout(WAIT)
     page = await context.new_page()
     console = Console(page, base, failed_requests=True)
-    sep = "&" if "?" in query else "?"
-    await page.goto(f"/board{query}{sep}layout={layout}" if layout != "full" else f"/board{query}")
-    await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=WAIT)
+    await load_board(page, query, layout)
     try:
         yield page, console
     finally:
         await context.close()
+
+
+async def load_board(page: Page, query: str = "", layout: str = "full") -> None:
+    """Open `/board{query}` in `page` (a new document; the context's cache keeps Plotly's
+    compiled 4.8 MB, ~1.5 s of a fresh context's first load) and wait until it is ready."""
+    sep = "&" if "?" in query else "?"
+    await page.goto(f"/board{query}{sep}layout={layout}" if layout != "full" else f"/board{query}")
+    await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=WAIT)
 
 
 async def show(page: Page, slide: str) -> None:

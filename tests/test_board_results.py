@@ -22,7 +22,7 @@ from ingest.candidates import official_results, official_valid, unit_index, unit
 from server.board import items as board_items
 from server.board.layouts import RESULT_SLIDES
 from tests.conftest import ARTIFACTS, MS, WAIT, bureau, report
-from tests.test_board import SLIDES_SEEN_JS, TEXT_CUT_JS, open_board, show
+from tests.test_board import SLIDES_SEEN_JS, TEXT_CUT_JS, load_board, open_board, show
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,9 @@ NIGHT = "2021-05-23T22:00:00+07:00"
 TURNOUT = "2021-05-23T11:00:00+07:00"
 WITHDRAWN_MS = 2_500 * MS * 1000
 """A retracted winner leaves the ticker within this, not at the end of its crawl."""
+LAST_TURNOUT_SLIDE = "history"
+"""The last turnout slide of the default order: after it the notes (none here), then the
+results' slides."""
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +155,9 @@ async def test_results_slides_join_the_rotation_with_the_first_public_result(ser
         snap = await server.snapshot()
         assert snap["seq"] > internal[0]["seq"]
         await expect(body).to_have_attribute("data-seq", str(snap["seq"]))
-        await page.wait_for_function("() => window.__slides.length >= 12")
+        # Six slides rotate (no note yet either): seven turns in a row take in the results'
+        # turns wherever they start (a rotation of nine would show one of them).
+        await page.wait_for_function("() => window.__slides.length >= 7")
         seen = await page.evaluate("window.__slides")
         assert not set(seen) & set(RESULT_SLIDES), seen
         await expect(body).to_have_attribute("data-results", "none")
@@ -171,7 +176,10 @@ async def test_results_slides_join_the_rotation_with_the_first_public_result(ser
         await expect(page.locator("#facts-hemicycle")).to_have_attribute(
             "data-text", facts("vi", results["summary"])
         )
+        # The rotation goes on from its last slide, the results' turns next.
+        await show(page, LAST_TURNOUT_SLIDE)
         await page.evaluate("window.__slides = []")
+        await page.evaluate("window.votewireBoard.resume()")
         await page.wait_for_function(
             "() => ['hemicycle', 'results_map', 'composition']"
             ".every(s => window.__slides.includes(s))"
@@ -265,31 +273,36 @@ async def test_results_slides_in_vi_and_en_full_and_strip_have_no_text_cut(serve
     assert results["summary"]["units_declared"] == 25
     assert results["summary"]["units_reporting"] == 26
     SHOTS.mkdir(parents=True, exist_ok=True)
-    cases = [(lang, layout, "") for layout in ("full", "strip") for lang in ("vi", "en")]
-    cases += [
-        ("vi", layout, s) for layout in ("full", "strip") for s in ("region", "former_deputy")
-    ]
-    for lang, layout, seats in cases:
-        query = f"?lang={lang}" + (f"&seats={seats}" if seats else "")
-        async with open_board(browser, server.http, query, layout=layout) as (page, console):
-            await expect(page.locator("body")).to_have_attribute("data-results", "some")
-            slides = ["hemicycle"] if seats else list(RESULT_SLIDES)
-            for name in slides:
-                await show(page, name)
-                plot = page.locator(f"#plot-{name}")
-                await expect(plot).to_have_attribute("data-seq", str(results["seq"]))
-                assert await page.evaluate(TEXT_CUT_JS) == [], (lang, layout, seats, name)
-                suffix = f"-{seats}" if seats else ""
-                await page.screenshot(path=SHOTS / f"results-{layout}-{lang}-{name}{suffix}.png")
-            meta = await page.evaluate(
-                "() => document.getElementById('plot-hemicycle').layout.meta"
-            )
-            assert meta["dimension"] == (seats or "gender") and meta["band"] == (layout == "strip")
-            if not seats:
-                hanoi = next(u for u in results["units"] if (u["code"], u["unit"]) == ("01", 1))
-                where, names = winner_line(hanoi, lang)
-                tick = page.locator('#crawl .tick-winner[data-unit="01-1"]')
-                await expect(tick.locator(".tick-where")).to_have_text(where)
-                await expect(tick.locator(".tick-text")).to_have_text(names)
-            console.check()
+    cases = [(lang, "") for lang in ("vi", "en")] + [("vi", s) for s in ("region", "former_deputy")]
+    for layout in ("full", "strip"):
+        # One browser context per layout; each case a new page load in it.
+        async with open_board(browser, server.http, layout=layout) as (page, console):
+            for lang, seats in cases:
+                query = f"?lang={lang}" + (f"&seats={seats}" if seats else "")
+                await load_board(page, query, layout)
+                await no_text_cut(page, console, results, lang, layout, seats)
     print(json.dumps(results["summary"]))
+
+
+async def no_text_cut(page, console, results: dict, lang: str, layout: str, seats: str) -> None:
+    """The board just opened with `lang`, `layout` and `seats`: each of its results slides
+    drawn at the results' seq with no text cut (and a screenshot), the hemicycle coloured by
+    `seats`, the ticker naming Hà Nội's unit 1 winners."""
+    await expect(page.locator("body")).to_have_attribute("data-results", "some")
+    slides = ["hemicycle"] if seats else list(RESULT_SLIDES)
+    for name in slides:
+        await show(page, name)
+        plot = page.locator(f"#plot-{name}")
+        await expect(plot).to_have_attribute("data-seq", str(results["seq"]))
+        assert await page.evaluate(TEXT_CUT_JS) == [], (lang, layout, seats, name)
+        suffix = f"-{seats}" if seats else ""
+        await page.screenshot(path=SHOTS / f"results-{layout}-{lang}-{name}{suffix}.png")
+    meta = await page.evaluate("() => document.getElementById('plot-hemicycle').layout.meta")
+    assert meta["dimension"] == (seats or "gender") and meta["band"] == (layout == "strip")
+    if not seats:
+        hanoi = next(u for u in results["units"] if (u["code"], u["unit"]) == ("01", 1))
+        where, names = winner_line(hanoi, lang)
+        tick = page.locator('#crawl .tick-winner[data-unit="01-1"]')
+        await expect(tick.locator(".tick-where")).to_have_text(where)
+        await expect(tick.locator(".tick-text")).to_have_text(names)
+    console.check()
