@@ -15,7 +15,9 @@ collection's reach):
   collection walks; counted every `check_s`) a full collection runs and its survivors are
   frozen. It walks only what arrived since the last one, so it is short whatever the number
   of viewers. It waits for a quiet moment (`quiet_s` without a broadcast), at most
-  `overdue_s`, and never past `urgent_objects`, which bounds its length. The objects are
+  `overdue_s`, and never past `urgent_objects`, which bounds its length (a walk costs up
+  to ~3 us an object on a loaded 2-core VM, where bench.fanout's viewers share the server's
+  core with others: 14,000 objects, ~45 ms; 2-4 ms on a quiet one). The objects are
   counted (a walk of the unfrozen ones: 0.1 ms at 10,000), not inferred from CPython's
   counters: freeing a frozen object counts as a young deallocation, so while viewers
   leave, young collections stop and the young generations grow unseen by `gc.get_count()`
@@ -26,8 +28,18 @@ collection's reach):
   one, times the share of garbage that one found per freed object (`FIRST_YIELD` at first,
   at least `MIN_YIELD`), reach a quarter of the frozen set: with connections that leave no
   cycle it comes rarely (every 25 times the frozen set freed), and if something starts
-  leaving cycles it comes sooner. The frozen set is counted (a walk of it, ~10 ms at a million)
-  only at quiet moments, at most every `look_s`.
+  leaving cycles it comes sooner. The frozen set is counted (`look`: a walk of it) only at
+  quiet moments, at most every `look_s`.
+- **never a walk of many**: counting the frozen set and thawing it both walk all of it: at
+  10,000 viewers (~500,000 objects) a count took 100-170 ms and a thaw 460 ms on a loaded
+  2-core VM, each a stop as long as the full collections this module keeps short (and a
+  count came every 30 s). So neither runs while the frozen set may hold more than
+  `walk_objects`: as last counted plus every block of memory allocated since
+  (`sys.getallocatedblocks()`, a walk of pymalloc's pools: ~0.2 ms at 150 MB), an upper
+  bound; or once the memory in use has halved since (viewers left), when it is worth
+  counting again. The price: while many viewers are connected (above ~1,500 with the
+  default), frozen cyclic garbage waits for them to leave (a thaw of 500,000 objects
+  found 10); a code path that starts leaving cycles would show as memory, not as pauses.
 
 Young collections stay CPython's own (cheap, automatic). Every collection's pause is
 reported (`pause_seconds`: `votewire_gc_pause_seconds` by generation and the longest,
@@ -44,6 +56,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -104,13 +117,15 @@ class QuietCollector:
         overdue_s: float = 60.0,
         check_s: float = 0.1,
         look_s: float = 30.0,
-        settle_objects: int = 7_000,
-        urgent_objects: int = 28_000,
+        settle_objects: int = 6_000,
+        urgent_objects: int = 14_000,
+        walk_objects: int = 150_000,
         pause_seconds: Callable[[int, float], None] | None = None,
     ) -> None:
         self.quiet_for, self.quiet_s, self.overdue_s = quiet_for, quiet_s, overdue_s
         self.check_s, self.look_s = check_s, look_s
         self.settle_objects, self.urgent_objects = settle_objects, urgent_objects
+        self.walk_objects = walk_objects
         self.watch = PauseWatch(pause_seconds) if pause_seconds is not None else None
         self.settles = 0
         self.thaws = 0
@@ -124,6 +139,8 @@ class QuietCollector:
         """Frozen objects freed since the last thaw (as counted at the looks)."""
         self._yield = FIRST_YIELD
         """Garbage the last thaw found per frozen object freed before it."""
+        self._counted = (0, 0)
+        """The frozen set as last counted, and `sys.getallocatedblocks()` then."""
 
     @property
     def full_collections(self) -> int:
@@ -132,7 +149,7 @@ class QuietCollector:
     def start(self) -> None:
         gc.collect()  # at startup, not measured: see the module's docstring
         gc.freeze()
-        self._frozen = gc.get_freeze_count()
+        self._count()
         t0, t1, _ = self._threshold
         gc.set_threshold(t0, t1, NEVER)
         if self.watch is not None:
@@ -173,7 +190,7 @@ class QuietCollector:
             gc.unfreeze()
             found = gc.collect()
             gc.freeze()
-            self._frozen = gc.get_freeze_count()
+            self._count()
         self._yield = max(found / self._freed, MIN_YIELD) if self._freed else MIN_YIELD
         self._freed = 0
         self.thaws += 1
@@ -182,15 +199,32 @@ class QuietCollector:
 
     def look(self) -> bool:
         """Count the frozen set (what was freed of it since the last look) and thaw if the
-        garbage that is likely among it is worth a collection of everything."""
+        garbage that is likely among it is worth a collection of everything, and the
+        collection is short (`walk_objects`)."""
         self._looked = time.monotonic()
-        now = gc.get_freeze_count()
-        self._freed += max(0, self._frozen - now)
-        self._frozen = now
-        if self._freed * self._yield >= max(now // 4, self.settle_objects):
+        frozen = self._frozen
+        now = self._count()
+        self._freed += max(0, frozen - now)
+        if now <= self.walk_objects and self._freed * self._yield >= max(
+            now // 4, self.settle_objects
+        ):
             self.thaw()
             return True
         return False
+
+    def may_walk(self) -> bool:
+        """Whether the frozen set may be counted (and thawed) now: at most `walk_objects`
+        as last counted plus every block allocated since (an upper bound), or memory in use
+        halved since then (see the module's docstring)."""
+        counted, blocks = self._counted
+        now = sys.getallocatedblocks()
+        return counted + max(0, now - blocks) <= self.walk_objects or 2 * now <= blocks
+
+    def _count(self) -> int:
+        """Count the frozen set (a walk of it)."""
+        self._frozen = gc.get_freeze_count()
+        self._counted = (self._frozen, sys.getallocatedblocks())
+        return self._frozen
 
     async def _run(self) -> None:
         while True:
@@ -210,7 +244,10 @@ class QuietCollector:
                     continue
             since = now - self._looked
             if (quiet and since >= self.look_s) or since >= 10 * self.look_s:
-                self.look()
+                if self.may_walk():
+                    self.look()
+                else:
+                    self._looked = now
 
     def _step(self) -> contextlib.AbstractContextManager[None]:
         """A settle or thaw, reported as one pause (`PauseWatch.step`)."""
