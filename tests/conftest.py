@@ -321,6 +321,19 @@ async def server(db_url):
         yield srv
 
 
+@contextlib.asynccontextmanager
+async def shared_server(pg_url: str, databases: Databases, **env: str):
+    """A server on a fresh database for a whole module whose tests only read what every
+    server holds from the start (the fixtures' candidates, the seeded provinces): a module
+    overrides `server` with it instead of paying a database and a server a test."""
+    name = await databases.take()
+    try:
+        async with serve_in_loop(with_db(pg_url, name), **env) as srv:
+            yield srv
+    finally:
+        databases.drop(name)
+
+
 class Process:
     """`votewire serve` in its own process."""
 

@@ -28,7 +28,7 @@ from dashboards.pages import STATIC_DIR, TEMPLATES_DIR
 from ingest.candidates import Candidate, Unit
 from ingest.openapi import REF, openapi_document
 from server import candidates as page_module
-from tests.conftest import ARTIFACTS, ROOT, WAIT, Console
+from tests.conftest import ARTIFACTS, ROOT, WAIT, Console, shared_server
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,14 @@ TRONG = "Nguyễn Phú Trọng"
 @pytest.fixture(scope="module")
 def browser(chromium):
     return chromium
+
+
+@pytest.fixture(scope="module")
+async def server(pg_url, databases):
+    """One server for the module: every test here only reads (the candidates come from the
+    fixture files, the same for every server)."""
+    async with shared_server(pg_url, databases) as srv:
+        yield srv
 
 
 # --- what the fixture says, read with the csv module --------------------------------------
