@@ -1,7 +1,7 @@
 """Live-feed fan-out: N viewers on one `votewire serve` process against a bare `websockets`
 server doing `websockets.broadcast()` of a frame of the same size, same load generator.
 
-    .venv/bin/python -m bench.fanout [--viewers 1000,5000,10000] [--singles 10]
+    .venv/bin/python -m bench.fanout [--viewers 1000,5000,10000] [--singles 10] [--floor]
 
 For each N, both servers hold N viewers at once. Single updates (`--singles` each) alternate
 between them, half a second apart, so whatever else the machine does falls on both alike;
@@ -15,6 +15,8 @@ the round (count, average and max, from its /metrics: every collection, CPython'
 the quiet collector's, the max from the longest pause the server keeps), the ratios, and
 issue 14's bars (full collections <= 50 ms, RSS <= 1.5x the bare server's, p99 <= 150 ms
 and <= 0.6 of the bare server's at 10,000 viewers).
+`--floor` adds, after each round, the least ratio any server writing each viewer's socket
+can reach on this machine (`FLOOR_SERVER`): the bars' 0.6 may lie below it.
 Both servers run pinned to CPU 0, this load generator to CPU 1. Viewers are `RawViewer`s
 (a few microseconds per message, so one core of load generator keeps up with one core of
 server); `--client websockets` uses the library's client instead, which is slower than
@@ -73,6 +75,49 @@ async def main():
 import uvloop
 uvloop.run(main())
 """
+
+
+FLOOR_SERVER = r"""
+import asyncio, json, statistics, sys, time, websockets
+from websockets.asyncio.server import serve, broadcast
+from websockets.frames import Frame, Opcode
+n, size, rounds = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+viewers = set()
+async def handler(ws):
+    viewers.add(ws)
+    try:
+        await ws.wait_closed()
+    finally:
+        viewers.discard(ws)
+async def main():
+    async with serve(handler, "127.0.0.1", int(sys.argv[1]), compression=None, max_queue=None):
+        print("ready", flush=True)
+        while len(viewers) < n:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)
+        writes = [ws.transport.write for ws in viewers]
+        times = {"bare": [], "lane": []}
+        for seq in range(1, 2 * rounds + 1):
+            text = '{"seq": %d, "pad": "%s"}' % (seq, "x" * max(0, size - 24))
+            t0 = time.perf_counter()
+            if seq % 2:
+                broadcast(viewers, text)
+            else:
+                wire = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+                for write in writes:
+                    write(wire)
+            times["bare" if seq % 2 else "lane"].append(time.perf_counter() - t0)
+            await asyncio.sleep(0.5)
+        print(json.dumps({k: statistics.median(v) for k, v in times.items()}), flush=True)
+        await asyncio.Future()
+import uvloop
+uvloop.run(main())
+"""
+"""`--floor`: the same N connections of one `websockets` server, written to alternately by
+`websockets.broadcast()` (what the bare server does) and by a loop of `transport.write()`
+of frame bytes made once (votewire's lane, with no Python per viewer at all): the second
+is the kernel's cost of N writes, so second / first is the lowest fan-out ratio a server
+writing each viewer's socket can reach on this machine."""
 
 
 def raise_nofile() -> None:
@@ -567,7 +612,8 @@ def report(n: int, mine: list[dict], theirs: list[dict], size: int, rss: tuple, 
     )
     print(
         f"  votewire broadcasts during the round: {gc['broadcasts']:.0f}, average"
-        f" {gc['loop'] * 1000:.1f} ms to hand one to every viewer (lane and queues)",
+        f" {gc['loop'] * 1000:.1f} ms to hand one to every viewer (lane and queues,"
+        f" {gc['loop'] / n * 1e6:.1f} us a viewer)",
         flush=True,
     )
     for o, t in zip(mine, theirs, strict=True):
@@ -590,6 +636,33 @@ def report(n: int, mine: list[dict], theirs: list[dict], size: int, rss: tuple, 
     )
 
 
+async def floor(n: int, size: int, rounds: int = 10) -> None:
+    """`--floor` (see FLOOR_SERVER): the server pinned to CPU 0, viewers on CPU 1."""
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", FLOOR_SERVER, str(port), str(n), str(size), str(rounds)),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    os.sched_setaffinity(server.pid, {0})
+    try:
+        await server.stdout.readline()  # ready
+        viewers = ViewerProcess("raw")
+        await viewers.connect(f"ws://127.0.0.1:{port}/live", n, False, "127.9.0.1")
+        times = json.loads(await asyncio.wait_for(server.stdout.readline(), 600))
+        await viewers.close()
+    finally:
+        server.terminate()
+        await server.wait()
+    print(
+        f"  {n} viewers, {size}-byte frames, median of {rounds} each: websockets.broadcast()"
+        f" {times['bare'] * 1000:.1f} ms, a write() per viewer of bytes made once"
+        f" {times['lane'] * 1000:.1f} ms ({times['lane'] / n * 1e6:.1f} us a viewer):"
+        f" ratio {times['lane'] / times['bare']:.2f}, the least a server writing each"
+        " viewer's socket can reach here",
+        flush=True,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--viewers", default="1000,5000,10000")
@@ -599,6 +672,12 @@ async def main() -> None:
         choices=sorted(CLIENTS),
         default="raw",
         help="viewer implementation of the load generator (the same for both servers)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the kernel's floor: the same sockets written by"
+        " websockets.broadcast() and by a bare write() per viewer",
     )
     parser.add_argument("--viewers-of", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -635,6 +714,8 @@ async def main() -> None:
                         bare.wait()
                     gc = gc_between(gc_before, await pauses.read())
                     report(n, mine, theirs, size, rss, gc)
+                    if args.floor:
+                        await floor(n, size)
                 await ours.close()
 
 
