@@ -767,8 +767,9 @@ async def test_a_simulated_day_leaves_the_heap_where_it_was(day):
 async def test_screenshots_of_every_slide(day, browser, layout):
     srv, final = day["server"], day["final"]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for lang in ("vi", "en"):
-        async with open_board(browser, srv.http, f"?lang={lang}", layout=layout) as (page, console):
+    async with open_board(browser, srv.http, layout=layout) as (page, console):
+        for lang in ("vi", "en"):  # each a new page load in the layout's one context
+            await load_board(page, f"?lang={lang}", layout)
             await expect(page.locator("#nat-pct")).to_have_text(
                 pct(final["national"]["turnout_pct"], lang)
             )
