@@ -183,8 +183,9 @@ async def test_a_deployed_viewer_that_never_reads_is_dropped_without_slowing_rea
         await until(stuck_dropped, 20)  # closed, or cut when it could not take the close
         assert await metric(srv, "votewire_dropped_viewers_total") >= 1
         await reader.close()
-        with contextlib.suppress(Exception):
-            await stuck.close()
+        # Gone as a stuck client goes: its connection dropped. A close handshake would wait
+        # out websockets' 10 s close_timeout behind the backlog it never read.
+        stuck.transport.abort()
 
 
 async def test_mailbox_is_a_fifo_queue_for_items_and_waiters():
