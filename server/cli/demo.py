@@ -20,14 +20,13 @@ import webbrowser
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import uvicorn
 
 from ingest import results_timeline, scenario, simulate
 from server import store
 from server.app import GracefulServer, create_app
 from server.auth import new_token
 from server.cli.common import database
-from server.cli.serve import SERVING
+from server.cli.serve import SERVING, uvicorn_config
 from server.cli.tokens import issue_bureau_tokens
 from server.settings import Settings
 
@@ -65,16 +64,8 @@ async def _main(args: argparse.Namespace, settings: Settings, server_url: str) -
     logging.getLogger("votewire.reports").setLevel(logging.WARNING)
     url = await _recreate(server_url)
     app = create_app(settings, url)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        ws="websockets-sansio",
-        ws_max_size=settings.hard_frame,
-        ws_per_message_deflate=False,
-        lifespan="on",
-        log_level="warning",
-    )
+    # served as `votewire serve` serves (its HTTP bounds, its socket protocol), quieter
+    config = uvicorn_config(app, settings, "127.0.0.1", args.port, log_level="warning")
     server = GracefulServer(config, app.state.votewire)
     SERVING["uvicorn"] = True
     serving = asyncio.create_task(server.serve())

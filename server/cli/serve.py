@@ -51,7 +51,9 @@ KEEP_ALIVE_S = 5
 """uvicorn's own default: a connection idle this long between requests is closed."""
 
 
-def uvicorn_config(app: Any, settings: Settings, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, settings: Settings, host: str, port: int, log_level: str | None = None
+) -> uvicorn.Config:
     """How uvicorn serves the app: our bounded HTTP protocol (server/cli/connections.py),
     no `server` header, `X-Forwarded-Proto`/`-For` believed only from
     VOTEWIRE_TRUSTED_PROXIES (so the desk's cookie is Secure behind TLS)."""
@@ -66,7 +68,7 @@ def uvicorn_config(app: Any, settings: Settings, host: str, port: int) -> uvicor
         ws_per_message_deflate=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
-        log_level=os.environ.get("VOTEWIRE_LOG", "INFO").lower(),
+        log_level=log_level or os.environ.get("VOTEWIRE_LOG", "INFO").lower(),
         timeout_graceful_shutdown=10,
         timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
