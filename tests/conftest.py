@@ -405,6 +405,29 @@ def spawn_server(db_url):
         p.log.close()
 
 
+async def votewire(
+    *args: str, env: dict[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess:
+    """`votewire *args` (`python -m server`) in its own process, without blocking this event
+    loop: independent commands run at once under `asyncio.gather`."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "server", *args),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return subprocess.CompletedProcess(
+        list(args), proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+    )
+
+
 async def feed_message(ws, timeout: float = 10.0) -> dict:
     """The live feed's next message about the picture: `clock` messages (contract §6, out of
     band, after the first snapshot and whenever the clock is set) are passed over;

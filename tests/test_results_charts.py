@@ -8,12 +8,11 @@ shown (§6). Real server, real Postgres, Debian's Chromium through kaleido.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections import defaultdict
 
 import httpx
@@ -23,7 +22,7 @@ from PIL import Image
 from dashboards import export, figures, i18n
 from ingest import candidates as cand
 from server.charts import WINNER_FIELDS
-from tests.conftest import ARTIFACTS, ROOT, bureau, report
+from tests.conftest import ARTIFACTS, bureau, report, votewire
 
 NIGHT = "2021-05-23T23:00:00+07:00"
 """Hà Nội unit 1 is provisional (60 % counted), nothing else is in."""
@@ -299,42 +298,37 @@ async def test_results_charts_in_the_six_languages_and_four_sizes(server):
 
 
 async def test_votewire_chart_draws_the_results_from_the_shell(server, tmp_path):
+    """Five independent commands, run at once."""
     await load_count(server, internal=())
     env = {**os.environ, "DATABASE_URL": server.db_url, "VOTEWIRE_LOG": "WARNING"}
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "server", *args],
+    png = tmp_path / "unit.png"
+    winners, unit, hemicycle, bad_unit, bad_format = await asyncio.gather(
+        votewire("chart", "winners", "-o", str(tmp_path / "winners.csv"), env=env),
+        votewire(
+            "chart", "unit", "--unit", "01-1", "--size", "social-square", "-o", str(png), env=env
+        ),
+        votewire(
+            "chart",
+            "hemicycle",
+            "--at",
+            MORNING,
+            "--dimension",
+            "region",
+            "-o",
+            str(tmp_path / "h.json"),
             env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-
-    out = run("chart", "winners", "-o", str(tmp_path / "winners.csv"))
-    assert out.returncode == 0, out.stderr
+        ),
+        votewire("chart", "unit", "--unit", "99-9", "-o", str(tmp_path / "x.png"), env=env),
+        votewire("chart", "winners", "-o", str(tmp_path / "y.png"), env=env),
+    )
+    assert winners.returncode == 0, winners.stderr
     rows = csv_rows((tmp_path / "winners.csv").read_text(encoding="utf-8"))
     assert len(rows) == 499 and {row["id"] for row in rows} == confirmed_ids()
-    png = tmp_path / "unit.png"
-    out = run("chart", "unit", "--unit", "01-1", "--size", "social-square", "-o", str(png))
-    assert out.returncode == 0, out.stderr
+    assert unit.returncode == 0, unit.stderr
     with Image.open(png) as img:
         assert img.size == (1080, 1080)
-    out = run(
-        "chart",
-        "hemicycle",
-        "--at",
-        MORNING,
-        "--dimension",
-        "region",
-        "-o",
-        str(tmp_path / "h.json"),
-    )
-    assert out.returncode == 0, out.stderr
+    assert hemicycle.returncode == 0, hemicycle.stderr
     data = json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))
     assert data["summary"]["seats_filled"] == 500 and data["at"] == MORNING
-    bad = run("chart", "unit", "--unit", "99-9", "-o", str(tmp_path / "x.png"))
-    assert bad.returncode == 2 and "unit" in bad.stderr
-    bad = run("chart", "winners", "-o", str(tmp_path / "x.png"))
-    assert bad.returncode == 2 and "data only" in bad.stderr
+    assert bad_unit.returncode == 2 and "unit" in bad_unit.stderr
+    assert bad_format.returncode == 2 and "data only" in bad_format.stderr
