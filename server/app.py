@@ -41,7 +41,7 @@ from server.auth import TokenBackend, on_auth_error
 from server.board import items as board_items
 from server.board import page as board_page
 from server.board import slides as board_slides
-from server.collector import QuietCollector
+from server.collector import PauseWatch, QuietCollector
 from server.desk import official, review, session, summary, table
 from server.desk import results as desk_results
 from server.fanout import Hub, LocalWakeup, PostgresWakeup
@@ -100,18 +100,25 @@ async def start(state: Votewire) -> None:
     )
     state.desk.start()
     state.hub.notices["revoke"] = state.desk.revocations.check
+
+    def pause_seconds(generation: int, seconds: float) -> None:
+        state.metrics.gc_pause.labels(str(generation)).observe(seconds)
+
     if s.gc_quiet_s > 0:
         state.collector = QuietCollector(
-            state.hub.quiet_for,
-            quiet_s=s.gc_quiet_s,
-            pause_seconds=lambda g, d: state.metrics.gc_pause.labels(str(g)).observe(d),
+            state.hub.quiet_for, quiet_s=s.gc_quiet_s, pause_seconds=pause_seconds
         )
         state.collector.start()
+    else:  # CPython's own timing: its collections are still measured
+        state.pause_watch = PauseWatch(pause_seconds)
+        state.pause_watch.start()
 
 
 async def stop(state: Votewire) -> None:
     if state.collector:
         await state.collector.stop()
+    if state.pause_watch:
+        state.pause_watch.stop()
     if state.desk:
         await state.desk.stop()
     if state.hub:

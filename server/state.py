@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from ingest.fixtures import Province
 from server.bodies import ReadCache
 from server.clock import ElectionClock
-from server.collector import QuietCollector
+from server.collector import PauseWatch, QuietCollector
 from server.fanout import Hub
 from server.metrics import Metrics
 from server.reports import Desk
@@ -35,6 +35,8 @@ class Votewire:
     desk: Desk = None  # type: ignore[assignment]
     hub: Hub = None  # type: ignore[assignment]
     collector: QuietCollector | None = None
+    pause_watch: PauseWatch | None = None
+    """Measures CPython's own collections when the quiet-time collector is off."""
     provinces: dict[str, Province] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     clock: ElectionClock = None  # type: ignore[assignment]

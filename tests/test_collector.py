@@ -301,3 +301,12 @@ def test_without_the_collector_cpythons_automatic_full_collections_are_measured(
         watch.stop()
         gc.set_threshold(*threshold)
     assert any(g == 2 for g, _ in pauses)
+
+
+async def test_a_server_without_the_quiet_collector_still_measures_its_collections(server):
+    """The tests' servers run with VOTEWIRE_GC_QUIET_S=0 (CPython's own timing)."""
+    assert server.state.collector is None and server.state.pause_watch is not None
+    before = gauge(server.state.metrics, "votewire_gc_pause_seconds_count", "2") or 0
+    gc.collect()
+    assert gauge(server.state.metrics, "votewire_gc_pause_seconds_count", "2") == before + 1
+    assert gauge(server.state.metrics, "votewire_gc_pause_longest_seconds", "2") > 0
