@@ -8,6 +8,7 @@ import json
 import httpx
 
 from ingest.fixtures import FIXTURES
+from ingest.simulate import report_of
 from server import store
 from server.kept_reads import PATHS
 from server.picture import routes as picture_routes
@@ -119,16 +120,8 @@ async def compare_each_change(server, events: list[dict]) -> int:
     try:
         async with bureau(server, editor) as b, httpx.AsyncClient(base_url=server.http) as c:
             for event in events:
-                answer = await b.send(
-                    {
-                        "type": "report",
-                        "id": event["id"],
-                        "kind": event["kind"],
-                        "as_of": event["t"],
-                        "province": event["province"],
-                        "data": event["data"],
-                    }
-                )
+                # an editor's token names no province: the report does
+                answer = await b.send({**report_of(event), "province": event["province"]})
                 if answer["type"] == "error":
                     assert answer["code"] in ("regression", "invalid"), answer
                     continue  # the day holds deliberate refusals; they change nothing
