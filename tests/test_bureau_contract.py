@@ -1,7 +1,8 @@
 """Protocol §1 against a real server and a real Postgres: every kind, every refusal.
 
 Each refusal test checks the error's shape, that nothing was stored, and that the same
-socket still accepts a valid report afterwards.
+socket still accepts a valid report afterwards. The refusals of `INVALID` and the bad
+hellos share one server (`shared`): each counts what is stored before it is refused.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import bureau, report, serve_in_loop, stored
+from tests.conftest import bureau, report, serve_in_loop, shared_server, stored
 
 ERROR_KEYS = {"type", "id", "code", "field", "message", "message_vi", "message_en"}
+
+
+@pytest.fixture(scope="module")
+async def shared(pg_url, databases):
+    """One server for the refusals that leave nothing behind: a fresh database each told
+    nothing a count before and after does not (the reports' only writer is the test)."""
+    async with shared_server(pg_url, databases) as srv:
+        yield srv
 
 
 def assert_error(answer: dict, code: str, field: str | None, id: str | None) -> None:
@@ -175,15 +184,16 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("case", "frame", "field"), INVALID, ids=[c[0] for c in INVALID])
-async def test_invalid_reports_are_refused_and_store_nothing(server, case, frame, field):
-    token = await server.token("01")
+async def test_invalid_reports_are_refused_and_store_nothing(shared, case, frame, field):
+    token = await shared.token("01")
     if isinstance(frame, str) and "%s" in frame:
         frame = frame % uuid.uuid4()
-    async with bureau(server, token) as b:
+    before = len(await stored(shared.db_url))
+    async with bureau(shared, token) as b:
         answer = await b.send(frame)
         sent_id = frame.get("id") if isinstance(frame, dict) else None
         assert_error(answer, "invalid", field, sent_id if case not in ("unknown type",) else None)
-        await still_usable(b, server.db_url, 0)
+        await still_usable(b, shared.db_url, before)
 
 
 async def test_as_of_in_the_future_is_invalid(db_url):
@@ -294,8 +304,8 @@ async def test_frames_over_the_hard_limit_close_the_socket(server):
         "garbage",
     ],
 )
-async def test_bad_hello_is_auth_failed_and_closes_4401(server, hello):
-    async with websockets.connect(server.bureau_url) as ws:
+async def test_bad_hello_is_auth_failed_and_closes_4401(shared, hello):
+    async with websockets.connect(shared.bureau_url) as ws:
         await ws.send(hello if isinstance(hello, str) else json.dumps(hello))
         answer = json.loads(await ws.recv())
         assert_error(answer, "auth_failed", "token", None)
