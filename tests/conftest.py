@@ -255,7 +255,13 @@ async def issue(db_url: str, province: str | None, role: str = "bureau") -> str:
 class InLoopServer(GracefulServer):
     """`GracefulServer` whose main loop notices `should_exit` at once instead of at uvicorn's
     next tick (every 0.1 s): a test stopping a server waits for its shutdown only. The ticks
-    themselves (default headers, the exit check) are uvicorn's."""
+    themselves (default headers, the exit check) are uvicorn's.
+
+    Before the shutdown, connections already closing (a WebSocket whose peer's close was
+    just answered) are let go: uvicorn's websockets-sansio `shutdown()` sends a 1012 close
+    on such a socket and raises `InvalidState` (its `close_sent` only knows the app's own
+    closes). uvicorn's tick used to leave them the time; a test that has just closed its
+    browser or left a page would otherwise fail at teardown now and then."""
 
     _exit = False
     _waiter: asyncio.Future | None = None
@@ -284,6 +290,12 @@ class InLoopServer(GracefulServer):
                 tick.cancel()
                 self._waiter = None
             should_exit = await self.on_tick(counter)
+        deadline = loop.time() + 1.0
+        while loop.time() < deadline and any(
+            getattr(c, "transport", None) is not None and c.transport.is_closing()
+            for c in self.server_state.connections
+        ):
+            await asyncio.sleep(0.005)
 
 
 @contextlib.asynccontextmanager

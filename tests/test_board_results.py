@@ -22,7 +22,7 @@ from ingest.candidates import official_results, official_valid, unit_index, unit
 from server.board import items as board_items
 from server.board.layouts import RESULT_SLIDES
 from tests.conftest import ARTIFACTS, MS, WAIT, bureau, report
-from tests.test_board import SLIDES_SEEN_JS, TEXT_CUT_JS, load_board, open_board, show
+from tests.test_board import SLIDES_SEEN_JS, TEXT_CUT_JS, next_board, open_board, show
 
 pytestmark = pytest.mark.browser
 
@@ -275,11 +275,11 @@ async def test_results_slides_in_vi_and_en_full_and_strip_have_no_text_cut(serve
     SHOTS.mkdir(parents=True, exist_ok=True)
     cases = [(lang, "") for lang in ("vi", "en")] + [("vi", s) for s in ("region", "former_deputy")]
     for layout in ("full", "strip"):
-        # One browser context per layout; each case a new page load in it.
-        async with open_board(browser, server.http, layout=layout) as (page, console):
-            for lang, seats in cases:
+        async with open_board(browser, server.http, "?lang=vi", layout=layout) as (page, console):
+            for lang, seats in cases:  # one after another in the layout's page
                 query = f"?lang={lang}" + (f"&seats={seats}" if seats else "")
-                await load_board(page, query, layout)
+                if query != "?lang=vi":
+                    await next_board(page, console, query, layout)
                 await no_text_cut(page, console, results, lang, layout, seats)
     print(json.dumps(results["summary"]))
 
