@@ -99,6 +99,17 @@ class Console:
         assert not self.foreign, f"requests outside the app: {self.foreign}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def export_browser():
+    """Charts drawn in this process (PNG and SVG through kaleido) share dashboards/export.py's
+    one headless Chromium for the whole run: started on the first export (~2.5 s), closed
+    at the end, not once per module that draws."""
+    yield
+    from dashboards import export
+
+    export.stop()
+
+
 @pytest.fixture(scope="session")
 async def chromium():
     """One headless Chromium for the whole run; each test opens its own context."""

@@ -17,7 +17,6 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import httpx
-import pytest
 from PIL import Image
 
 from dashboards import export, i18n
@@ -26,12 +25,6 @@ from tests.conftest import ARTIFACTS, bureau, report, votewire
 
 AT = "2021-05-23T15:00:00+07:00"
 SHOTS = ARTIFACTS / "editor"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_export_browser():
-    yield
-    export.stop()
 
 
 async def load_day(server) -> None:

@@ -521,11 +521,3 @@ async def test_the_desk_in_chromium_live_table_time_slider_and_download(server, 
     await page.screenshot(path=str(SHOTS / "desk-official.png"))
     console.check()
     await context.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_export_browser():
-    yield
-    from dashboards import export
-
-    export.stop()

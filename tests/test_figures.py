@@ -120,12 +120,6 @@ def empty_picture() -> dict:
     return pic
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _close_browser():
-    yield
-    export.stop()
-
-
 # --- labels ----------------------------------------------------------------------------
 
 

@@ -16,10 +16,9 @@ import os
 from collections import defaultdict
 
 import httpx
-import pytest
 from PIL import Image
 
-from dashboards import export, figures, i18n
+from dashboards import figures, i18n
 from ingest import candidates as cand
 from server.charts import WINNER_FIELDS
 from tests.conftest import ARTIFACTS, bureau, report, votewire
@@ -32,12 +31,6 @@ COUNCIL = "2021-06-10T10:00:00+07:00"
 """The National Election Council's decision: Trần Văn Nam (Bình Dương 1) not confirmed."""
 REFUSED = next(cid for cid, o in cand.official_results().items() if o.confirmed is False)
 SHOTS = ARTIFACTS / "results"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_export_browser():
-    yield
-    export.stop()
 
 
 def final_at(i: int) -> str:

@@ -35,12 +35,6 @@ TITLES = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _close_browser():
-    yield
-    export.stop()
-
-
 def results_body(stage_of=lambda unit: "final", *, confirm: bool = True, at: str | None = None):
     """A §5 body over the official 2021 votes. `stage_of(unit)` is "final", "provisional"
     (60 % of the official votes counted) or None (waiting); `confirm` records the Council's
