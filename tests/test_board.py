@@ -99,7 +99,7 @@ async def next_board(page: Page, console: Console, query: str, layout: str = "fu
 
 async def show(page: Page, slide: str) -> None:
     await page.evaluate("name => window.votewireBoard.show(name)", slide)
-    await expect(page.locator(f"body[data-slide={slide}]")).to_be_attached()
+    await expect(page.locator(f"body[data-slide={slide}]")).to_be_attached(timeout=WAIT)
 
 
 async def send(srv, code: str, *reports: dict) -> list[dict]:
